@@ -1,0 +1,1 @@
+"""Hydra plugins of the simulator: the scenario library as the ``scenario`` config group."""

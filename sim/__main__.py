@@ -1,0 +1,72 @@
+"""``python -m sim``: the Hydra app. Compose, validate, simulate, write; nothing else."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import sys
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from omegaconf import DictConfig
+
+from sim.config import register_plugins
+
+register_plugins()
+log = logging.getLogger("sim")
+
+HEADLINE = (
+    ("china_spend_foreign", "China spend on foreign models", 1e6, "USD M"),
+    ("revenue_intermediary", "intermediary revenue", 1e6, "USD M"),
+    ("revenue_domestic", "domestic providers' revenue", 1e6, "USD M"),
+    ("leakage_capability", "capability leaked", 1, "index pts"),
+    ("capability_gap_months_final", "final gap", 1, "months"),
+    ("violations", "violations", 1, ""),
+    ("fines", "fines", 1e6, "USD M"),
+    ("compliance_rate", "compliance rate", 1, ""),
+)
+
+
+def _discard_refused_run(out_dir: Path) -> None:
+    """Remove a run folder holding nothing but Hydra's own records: no result was produced."""
+    results = [p for p in out_dir.iterdir() if p.name != ".hydra" and p.suffix != ".log"]
+    if not results:
+        shutil.rmtree(out_dir, ignore_errors=True)
+
+
+def headline(summary: dict) -> str:
+    """The run's headline figures on one line."""
+    parts = []
+    for key, label, scale, unit in HEADLINE:
+        value = summary.get(key)
+        text = "n/a" if value is None else f"{value / scale:,.3g}"
+        parts.append(f"{label} {text}{(' ' + unit) if unit else ''}")
+    return "; ".join(parts)
+
+
+@hydra.main(version_base="1.3", config_path="../conf", config_name="config")
+def main(cfg: DictConfig) -> None:
+    """Run one simulation into Hydra's output directory."""
+    from sim.config import as_config
+    from sim.runner import simulate, write_results
+    from sim.validate import ConfigError
+
+    hc = HydraConfig.get()
+    out_dir = Path(hc.runtime.output_dir)
+    try:
+        config = as_config(cfg)
+    except ConfigError as e:
+        _discard_refused_run(out_dir)
+        print(f"Error: {e}", file=sys.stderr)
+        sys.exit(2)
+    single = hc.mode != RunMode.MULTIRUN
+    result = simulate(config, progress=config.output.progress and single)
+    write_results(result, out_dir, plots=config.output.plots)
+    log.info("Results written to %s", out_dir)
+    log.info("Headline: %s", headline(result.summary))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,151 @@
+"""Enterprise customers: the population lives in arrays; each customer is a thin Mesa view."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import mesa
+import numpy as np
+
+from sim.mechanisms.demand import OPTIONS
+
+
+@dataclass
+class CustomerPopulation:
+    """Struct of arrays for the Chinese enterprise customers (one row per customer).
+
+    Budgets are USD per month at month 0; capabilities are on the frontier index.
+    """
+
+    sector: np.ndarray
+    sector_names: tuple[str, ...]
+    budget0: np.ndarray
+    listing: np.ndarray
+    intent: np.ndarray
+    evade: np.ndarray
+    quality_weight: np.ndarray
+    capability: np.ndarray
+    established: np.ndarray
+    screen_draw: np.ndarray
+    intermediary: np.ndarray
+    capability0: np.ndarray = field(init=False)
+    approved: np.ndarray = field(init=False)
+    restricted: np.ndarray = field(init=False)
+    suspended_until: np.ndarray = field(init=False)
+    blocked_until: np.ndarray = field(init=False)
+    spend: np.ndarray = field(init=False)
+    spend_total: np.ndarray = field(init=False)
+    distilled: np.ndarray = field(init=False)
+    diffused: np.ndarray = field(init=False)
+    detected_count: np.ndarray = field(init=False)
+    suspension_count: np.ndarray = field(init=False)
+    perceived_risk: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        n = self.size
+        self.capability0 = self.capability.copy()
+        self.approved = self.established.copy()
+        self.restricted = np.zeros(n, dtype=bool)
+        self.suspended_until = np.full(n, -1, dtype=np.int32)
+        self.blocked_until = np.full(n, -1, dtype=np.int32)
+        self.spend = np.zeros((n, len(OPTIONS)))
+        self.spend_total = np.zeros((n, len(OPTIONS)))
+        self.distilled = np.zeros(n)
+        self.diffused = np.zeros(n)
+        self.detected_count = np.zeros(n, dtype=np.int32)
+        self.suspension_count = np.zeros(n, dtype=np.int32)
+        self.perceived_risk = np.zeros(n)
+
+    @property
+    def size(self) -> int:
+        """Number of customers."""
+        return int(self.budget0.shape[0])
+
+
+@dataclass
+class InternationalPopulation:
+    """Struct of arrays for international customers choosing US or Chinese models."""
+
+    budget0: np.ndarray
+    barred_draw: np.ndarray
+    spend_chinese: np.ndarray = field(init=False)
+    spend_us: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.spend_chinese = np.zeros_like(self.budget0)
+        self.spend_us = np.zeros_like(self.budget0)
+
+    @property
+    def size(self) -> int:
+        """Number of international customers."""
+        return int(self.budget0.shape[0])
+
+
+class ChineseCustomer(mesa.Agent):
+    """A Chinese enterprise customer: a thin view onto row ``index`` of the population arrays.
+
+    Its decision rules (discrete choice of spend, harvest share, evasion) run vectorised over
+    the whole population in the model's step; this agent exists so a customer can be
+    inspected, selected and counted with Mesa's tools (``model.agents_by_type``).
+    """
+
+    def __init__(self, model: mesa.Model, index: int) -> None:
+        super().__init__(model)
+        self.index = index
+
+    @property
+    def _pop(self) -> CustomerPopulation:
+        return self.model.population
+
+    @property
+    def sector(self) -> str:
+        """Industry sector name."""
+        return self._pop.sector_names[self._pop.sector[self.index]]
+
+    @property
+    def budget(self) -> float:
+        """Current monthly AI budget in USD."""
+        return float(self._pop.budget0[self.index] * self.model.budget_factor)
+
+    @property
+    def capability(self) -> float:
+        """In-house model capability (frontier index)."""
+        return float(self._pop.capability[self.index])
+
+    @property
+    def distilled_capability(self) -> float:
+        """Capability gained so far through distillation."""
+        return float(self._pop.distilled[self.index])
+
+    @property
+    def approved(self) -> bool:
+        """Passed the intermediary's KYC."""
+        return bool(self._pop.approved[self.index])
+
+    @property
+    def restricted(self) -> bool:
+        """Restricted by the US rules in force."""
+        return bool(self._pop.restricted[self.index])
+
+    @property
+    def suspended(self) -> bool:
+        """Account currently suspended after a detection."""
+        return bool(self._pop.suspended_until[self.index] >= self.model.month)
+
+    @property
+    def spend(self) -> dict[str, float]:
+        """Last month's spend by option, USD."""
+        return dict(zip(OPTIONS, self._pop.spend[self.index].tolist(), strict=True))
+
+
+class InternationalCustomer(mesa.Agent):
+    """An international customer of the intermediary: a thin view onto its row."""
+
+    def __init__(self, model: mesa.Model, index: int) -> None:
+        super().__init__(model)
+        self.index = index
+
+    @property
+    def spend_chinese(self) -> float:
+        """Last month's spend on Chinese models, USD."""
+        return float(self.model.international.spend_chinese[self.index])

@@ -1,0 +1,58 @@
+"""Model developers: labs whose models the intermediary licenses."""
+
+from __future__ import annotations
+
+import mesa
+
+from sim.mechanisms.capability import grown, price_at
+from sim.schema import DeveloperConfig
+
+
+class ModelDeveloper(mesa.Agent):
+    """A lab with a model, a falling list price and a tolerance for detected distillation.
+
+    Decision rule: detected incidents on its model raise its pressure on the intermediary;
+    pressure decays each month; past its tolerance it withdraws its model from
+    China-reachable regions (and stays out unless a scenario event brings it back).
+    """
+
+    def __init__(self, model: mesa.Model, key: str, cfg: DeveloperConfig) -> None:
+        super().__init__(model)
+        self.key = key
+        self.home = cfg.home
+        self.capability0 = cfg.capability0
+        self.growth = cfg.growth
+        self.price0 = cfg.price0
+        self.price_decline = cfg.price_decline
+        self.revenue_share = cfg.revenue_share
+        self.tolerance = cfg.tolerance
+        self.pressure_decay = cfg.pressure_decay
+        self.in_channel = bool(cfg.in_channel) and cfg.home == "US"
+        self.serves_china_directly = cfg.serves_china_directly
+        self.pressure = 0.0
+        self.withdrawn = False
+
+    def capability(self, month: int) -> float:
+        """Model capability at ``month`` (frontier index)."""
+        return grown(self.capability0, self.growth, month)
+
+    def price(self, month: int) -> float:
+        """List price in USD per million tokens at ``month``."""
+        return price_at(self.price0, self.price_decline, month)
+
+    @property
+    def pressure_ratio(self) -> float:
+        """Pressure as a share of tolerance (1 means at the withdrawal point)."""
+        return self.pressure / self.tolerance if self.tolerance > 0 else 0.0
+
+    def respond_to_incidents(self, incidents: float) -> bool:
+        """Update pressure with this month's detected incidents; withdraw past tolerance.
+
+        Returns True when the developer withdraws its model this month.
+        """
+        self.pressure = self.pressure_decay * self.pressure + incidents
+        if self.in_channel and self.pressure > self.tolerance:
+            self.in_channel = False
+            self.withdrawn = True
+            return True
+        return False

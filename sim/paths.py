@@ -1,0 +1,17 @@
+"""Where the project's config tree and scenario library live (next to the package)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CONF_DIR = ROOT / "conf"
+SCENARIO_DIR = ROOT / "scenarios"
+SCENARIO_PATH_ENV = "SIM_SCENARIO_PATH"
+
+
+def scenario_dirs() -> list[Path]:
+    """Folders searched for scenario files: ``$SIM_SCENARIO_PATH`` entries first, then ``scenarios/``."""
+    extra = [Path(p).expanduser().resolve() for p in os.environ.get(SCENARIO_PATH_ENV, "").split(os.pathsep) if p]
+    return [*extra, SCENARIO_DIR]

@@ -1,0 +1,591 @@
+"""Structured configs: every parameter of the simulator, with its unit, default, source and range.
+
+Each field carries metadata (``unit``, ``source``, ``lo``/``hi``, ``doc``) so that one place
+defines a parameter: :mod:`sim.validate` reads the ranges, ``docs/parameters.md`` is generated
+from the same metadata by ``scripts/make_docs.py``. Hydra refuses unknown keys and wrong types
+through these dataclasses; value ranges are checked by :mod:`sim.validate`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hydra.core.config_store import ConfigStore
+
+FACTS = "facts.md"
+ASSUMPTION = "assumption"
+
+
+def param(
+    default: Any,
+    unit: str,
+    source: str,
+    doc: str,
+    lo: float | None = None,
+    hi: float | None = None,
+    *,
+    factory: Any = None,
+) -> Any:
+    """A dataclass field carrying its unit, source, documentation and allowed range."""
+    meta = {"unit": unit, "source": source, "doc": doc, "lo": lo, "hi": hi}
+    if factory is not None:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass
+class SectorConfig:
+    """One industry sector of Chinese enterprise customers."""
+
+    share: float = param(0.1, "share of customers", ASSUMPTION, "Share of customers", 0, 1)
+    budget_weight: float = param(
+        1.0, "multiplier", ASSUMPTION, "Scale of a sector's budgets against the average", 0, None
+    )
+    harvesters: float = param(
+        0.1, "share", ASSUMPTION, "Share of customers with any intent to distil", 0, 1
+    )
+    listing: float = param(
+        0.2, "score in [0,1]", ASSUMPTION, "Mean exposure to US listing (higher listed first)", 0, 1
+    )
+    inhouse: float = param(
+        0.3, "x domestic capability", ASSUMPTION, "Starting in-house capability", 0, 1
+    )
+    quality_weight: float = param(
+        1.0, "multiplier", ASSUMPTION, "How much the sector values model quality", 0, None
+    )
+
+
+def _default_sectors() -> dict[str, SectorConfig]:
+    return {
+        "platform": SectorConfig(0.08, 6.0, 0.45, 0.35, 0.95, 1.2),
+        "fintech": SectorConfig(0.12, 2.5, 0.15, 0.20, 0.6, 1.0),
+        "gaming": SectorConfig(0.10, 1.5, 0.20, 0.15, 0.5, 0.9),
+        "manufacturing": SectorConfig(0.30, 0.7, 0.05, 0.15, 0.3, 0.8),
+        "research": SectorConfig(0.05, 1.0, 0.60, 0.60, 0.9, 1.4),
+        "other": SectorConfig(0.35, 0.5, 0.05, 0.10, 0.2, 0.8),
+    }
+
+
+@dataclass
+class CustomersConfig:
+    """The Chinese enterprise customer population (arrays, one row per customer)."""
+
+    n: int = param(2000, "customers", ASSUMPTION, "Number of Chinese enterprise customers", 1, None)
+    budget_total_musd: float = param(
+        600.0,
+        "USD million per month",
+        f"{ASSUMPTION}; sized so channel spend is a few $100M/month and the top customer "
+        f"spends tens of $M/month on foreign models ({FACTS}: ~$20M/month Mar 2024, >$1B/yr 2026)",
+        "Total monthly AI budget of the population at month 0",
+        0,
+        None,
+    )
+    pareto_alpha: float = param(
+        1.3,
+        "tail index",
+        f"{ASSUMPTION}; heavy tail so a handful of ByteDance-sized spenders dominate",
+        "Pareto tail index of budgets (smaller is heavier)",
+        0.5,
+        10,
+    )
+    budget_growth: float = param(
+        0.03,
+        "per month",
+        f"{ASSUMPTION}; {FACTS}: the top customer grew ~5%/month (~$20M/month Mar 2024 to "
+        ">$1B/yr Jun 2026), a boom we do not extrapolate for five years",
+        "Growth of every customer's AI budget",
+        -0.5,
+        1,
+    )
+    approval_min_budget_musd: float = param(
+        0.02,
+        "USD million per month",
+        f"{ASSUMPTION}; {FACTS}: sold to established enterprises only",
+        "Smallest budget the intermediary approves",
+        0,
+        None,
+    )
+    evade_propensity: float = param(
+        0.3,
+        "probability",
+        ASSUMPTION,
+        "Mean propensity of a restricted customer to try a reseller or shell each month",
+        0,
+        1,
+    )
+    inhouse_growth: float = param(
+        0.028,
+        "per month",
+        f"{ASSUMPTION}; as domestic providers (big platforms are domestic providers)",
+        "Own growth of in-house capability",
+        0,
+        1,
+    )
+    sectors: dict[str, SectorConfig] = param(
+        None, "table", ASSUMPTION, "Sector mix and traits", factory=_default_sectors
+    )
+
+
+@dataclass
+class InternationalConfig:
+    """International customers of the intermediary, for the two-way flow of Chinese models."""
+
+    n: int = param(500, "customers", ASSUMPTION, "Number of international customers", 0, None)
+    budget_total_musd: float = param(
+        200.0,
+        "USD million per month",
+        ASSUMPTION,
+        "Their total monthly spend on the intermediary's model catalog",
+        0,
+        None,
+    )
+    pareto_alpha: float = param(1.5, "tail index", ASSUMPTION, "Pareto tail index", 0.5, 10)
+    budget_growth: float = param(0.03, "per month", ASSUMPTION, "Budget growth", -0.5, 1)
+    asc_chinese: float = param(
+        -1.5,
+        "utility",
+        ASSUMPTION,
+        "Preference against Chinese models abroad (trust, compliance)",
+        None,
+        None,
+    )
+
+
+@dataclass
+class DeveloperConfig:
+    """A model developer: a lab with a model, a price path and a tolerance for leakage."""
+
+    home: str = param("US", "US or CN", ASSUMPTION, "Home jurisdiction")
+    capability0: float = param(
+        1.0, "index (frontier at month 0 = 1)", ASSUMPTION, "Model capability at month 0", 0, None
+    )
+    growth: float = param(
+        0.03,
+        "per month",
+        f"{ASSUMPTION}; ~43%/yr frontier progress",
+        "Capability growth",
+        0,
+        1,
+    )
+    price0: float = param(
+        4.375,
+        "USD per million tokens",
+        f"{FACTS}: GPT-4o $2.50 in / $10 out, blended 3:1",
+        "List price at month 0",
+        0,
+        None,
+    )
+    price_decline: float = param(
+        0.0916,
+        "per month (log)",
+        f"{ASSUMPTION}; list price ~3x cheaper a year; {FACTS}: capability-adjusted ~10x a year",
+        "Rate of list-price decline, p(t) = p0 exp(-rate t)",
+        0,
+        2,
+    )
+    revenue_share: float = param(
+        0.2,
+        "share of channel spend",
+        ASSUMPTION,
+        "Developer's share of what customers pay the intermediary for its model",
+        0,
+        1,
+    )
+    tolerance: float = param(
+        12.0,
+        "pressure (% of channel tokens flagged, decayed sum)",
+        ASSUMPTION,
+        "Pressure at which it withdraws its model from China; pressure adds, each month, the "
+        "percentage of its China-channel tokens flagged as harvesting",
+        0,
+        None,
+    )
+    pressure_decay: float = param(
+        0.8, "per month", ASSUMPTION, "Share of pressure that persists a month", 0, 1
+    )
+    in_channel: bool = param(
+        True, "flag", ASSUMPTION, "Model offered to Chinese customers via the intermediary"
+    )
+    serves_china_directly: bool = param(
+        False, "flag", f"{FACTS}: OpenAI blocks China since July 2024", "Sells to China itself"
+    )
+
+
+def _default_developers() -> dict[str, DeveloperConfig]:
+    return {
+        "us_frontier": DeveloperConfig(),
+        "us_second": DeveloperConfig(capability0=0.97, price0=3.5, tolerance=15.0),
+        "cn_open": DeveloperConfig(
+            home="CN", capability0=0.85, growth=0.028, price0=0.96, in_channel=False
+        ),
+    }
+
+
+@dataclass
+class IntermediaryConfig:
+    """A cloud intermediary selling licensed US models to approved Chinese enterprises."""
+
+    share: float = param(
+        1.0, "share of customers", ASSUMPTION, "Share of customers it serves", 0, 1
+    )
+    monitoring0: float = param(
+        0.5, "intensity in [0,1]", ASSUMPTION, "Monitoring intensity at month 0 (mu)", 0, 1
+    )
+    kyc0: float = param(0.6, "strictness in [0,1]", ASSUMPTION, "KYC strictness at month 0", 0, 1)
+    adaptive: bool = param(
+        True, "flag", "model.md", "Safeguards adapt each quarter; false pins them"
+    )
+    monitoring_min: float = param(0.2, "intensity", ASSUMPTION, "Lowest monitoring", 0, 1)
+    monitoring_max: float = param(1.0, "intensity", ASSUMPTION, "Highest monitoring", 0, 1)
+    kyc_min: float = param(0.3, "strictness", ASSUMPTION, "Lowest KYC strictness", 0, 1)
+    kyc_max: float = param(1.0, "strictness", ASSUMPTION, "Highest KYC strictness", 0, 1)
+    pressure_alarm: float = param(
+        0.5,
+        "share of tolerance",
+        ASSUMPTION,
+        "Developer pressure (relative to its tolerance) at which monitoring targets its maximum",
+        0.01,
+        1,
+    )
+    adapt_every: int = param(3, "months", ASSUMPTION, "Months between safeguard reviews", 1, None)
+    adapt_rate: float = param(
+        0.5, "share", ASSUMPTION, "Share of the way to the target level moved per review", 0, 1
+    )
+    fine_tolerance_musd: float = param(
+        5.0,
+        "USD million per year",
+        ASSUMPTION,
+        "Fines in the last 12 months at which KYC goes to its maximum",
+        0,
+        None,
+    )
+    suspension_months: int = param(
+        6, "months", ASSUMPTION, "Length of a suspension after detection", 0, None
+    )
+    channel_open: bool = param(True, "flag", "model.md", "Serves Chinese customers at all")
+
+
+@dataclass
+class DomesticConfig:
+    """Domestic Chinese model providers, as one market-level competitor."""
+
+    capability0: float = param(
+        0.85,
+        "index",
+        f"{ASSUMPTION}; Chinese best a few months behind the frontier",
+        "Capability at month 0",
+        0,
+        None,
+    )
+    growth: float = param(0.028, "per month", ASSUMPTION, "Own capability growth", 0, 1)
+    price0: float = param(
+        0.3,
+        "USD per million tokens",
+        f"{ASSUMPTION}; {FACTS}: DeepSeek-R1 $0.55/$2.19, 2024 price war cut 97-99%",
+        "Blended list price at month 0",
+        0,
+        None,
+    )
+    price_decline: float = param(
+        0.0916, "per month (log)", ASSUMPTION, "Rate of price decline", 0, 2
+    )
+    spillover: float = param(
+        0.1,
+        "per month",
+        ASSUMPTION,
+        "Share of leaked capability above the domestic level absorbed each month (lamD)",
+        0,
+        1,
+    )
+    provider_shares: dict[str, float] = param(
+        None,
+        "shares summing to 1",
+        f"{FACTS}: IDC H1 2025, Doubao 49.2%, Alibaba 27%, Baidu 17%",
+        "Split of domestic revenue among providers",
+        factory=lambda: {"doubao": 0.492, "qwen": 0.27, "ernie": 0.17, "others": 0.068},
+    )
+
+
+@dataclass
+class DemandConfig:
+    """Discrete choice of how a customer splits its budget among options."""
+
+    quality_weight: float = param(
+        10.0, "utility per log capability", ASSUMPTION, "bq: weight on log capability", 0, None
+    )
+    price_weight: float = param(
+        0.6, "utility per log price", ASSUMPTION, "bp: weight on log price", 0, None
+    )
+    risk_weight: float = param(3.0, "utility per risk", ASSUMPTION, "br: weight on risk", 0, None)
+    asc_foreign: float = param(0.0, "utility", ASSUMPTION, "Constant for foreign models")
+    asc_domestic: float = param(0.3, "utility", ASSUMPTION, "Constant for domestic providers")
+    asc_inhouse: float = param(-0.5, "utility", ASSUMPTION, "Constant for in-house models")
+    asc_reseller: float = param(-1.0, "utility", ASSUMPTION, "Constant for reseller access")
+    reseller_markup: float = param(
+        0.25,
+        "share of list price",
+        f"{ASSUMPTION}; {FACTS}: grey markets undercut list, shells pay a premium",
+        "Reseller's margin over list price",
+        0,
+        None,
+    )
+    inhouse_price_factor: float = param(
+        2.0, "x domestic price", ASSUMPTION, "Cost of serving an in-house model", 0, None
+    )
+
+
+@dataclass
+class DistillationConfig:
+    """Harvesting foreign-model outputs to distil in-house models."""
+
+    harvest_max: float = param(
+        0.2, "share of tokens", ASSUMPTION, "Largest share of foreign usage harvested", 0, 1
+    )
+    risk_memory: float = param(
+        0.7,
+        "per month",
+        ASSUMPTION,
+        "Persistence of a customer's perceived detection risk (own flags and near misses)",
+        0,
+        1,
+    )
+    deterrence: float = param(
+        0.7,
+        "share",
+        ASSUMPTION,
+        "How much full monitoring cuts a customer's harvest share",
+        0,
+        1,
+    )
+    tokens_per_sample: float = param(
+        1000.0, "tokens", ASSUMPTION, "Tokens per training sample", 1, None
+    )
+    efficiency: float = param(
+        0.03,
+        "share of gap per month",
+        f"{FACTS}: imitation copies style but closes little of the broad gap",
+        "eta: share of the gap to the teacher closed per month at saturation",
+        0,
+        1,
+    )
+    half_samples: float = param(
+        1.0e6,
+        "samples",
+        f"{FACTS}: R1 distilled with ~800k samples; narrow skills with 1e3-1e6",
+        "Samples at which the gain reaches 63% of saturation",
+        1,
+        None,
+    )
+
+
+@dataclass
+class DetectionConfig:
+    """The intermediary's monitoring for distillation-like usage."""
+
+    kappa: float = param(1.0, "multiplier", ASSUMPTION, "Detector sensitivity", 0, None)
+    ref_samples: float = param(
+        2.0e7,
+        "samples per month",
+        ASSUMPTION,
+        "Harvest volume at which detection is 1-exp(-mu) at intensity mu",
+        1,
+        None,
+    )
+    false_positive_rate: float = param(
+        0.003,
+        "per month at full monitoring",
+        f"{FACTS}: PRADA-like detectors ~0.3% false positives",
+        "Chance an honest customer is flagged (times mu)",
+        0,
+        1,
+    )
+
+
+@dataclass
+class DiffusionConfig:
+    """Spread of distilled capability over the customers' knowledge network."""
+
+    rate: float = param(
+        0.05,
+        "per month",
+        ASSUMPTION,
+        "delta: share of the neighbour surplus absorbed each month",
+        0,
+        1,
+    )
+    reach_threshold: float = param(
+        0.005,
+        "capability index",
+        ASSUMPTION,
+        "Capability received through diffusion that counts a customer as reached",
+        0,
+    )
+
+
+@dataclass
+class NetworkConfig:
+    """The customer knowledge network (sector clusters, heavy-tailed degree)."""
+
+    attach: int = param(
+        2, "edges per node", ASSUMPTION, "Barabasi-Albert attachment within a sector", 1, None
+    )
+    cross_sector_degree: float = param(
+        1.0, "edges per customer", ASSUMPTION, "Mean cross-sector links per customer", 0, None
+    )
+
+
+@dataclass
+class USRegulatorConfig:
+    """The US export-control authority."""
+
+    rule_level: float = param(
+        0.05,
+        "share in [0,1]",
+        f"{ASSUMPTION}; {FACTS}: a few listed entities; 1 means every China-HQ firm",
+        "e: how far down the listing-score ranking customers are restricted",
+        0,
+        1,
+    )
+    restricted_sectors: list[str] = param(
+        None, "sector names", "model.md", "Sectors restricted outright", factory=list
+    )
+    kyc_duty: float = param(
+        0.0,
+        "strictness in [0,1]",
+        f"{FACTS}: proposed cloud KYC rule (Jan 2024)",
+        "Legal floor on the intermediary's KYC strictness",
+        0,
+        1,
+    )
+    audit_prob: float = param(
+        0.1, "per violation", ASSUMPTION, "Chance a violation is found and fined", 0, 1
+    )
+    penalty_fixed_usd: float = param(
+        374_474.0,
+        "USD per violation",
+        f"{FACTS}: US civil penalty, greater of ~$374k or twice the transaction",
+        "Fixed part of the fine",
+        0,
+        None,
+    )
+    penalty_multiplier: float = param(
+        2.0, "x transaction value", f"{FACTS}: twice the transaction value", "Fine multiple", 0
+    )
+    two_way_restriction: float = param(
+        0.0,
+        "share in [0,1]",
+        "model.md",
+        "Share of international customers barred from Chinese models",
+        0,
+        1,
+    )
+
+
+@dataclass
+class CNRegulatorConfig:
+    """The Chinese cyberspace and commerce authority."""
+
+    localisation: float = param(
+        0.0,
+        "share in [0,1]",
+        f"{ASSUMPTION}; {FACTS}: cross-border data rules eased Mar 2024",
+        "Share of a customer's use that must stay onshore",
+        0,
+        1,
+    )
+    barred_sectors: list[str] = param(
+        None, "sector names", "model.md", "Sectors barred from foreign models", factory=list
+    )
+    disapproval: float = param(
+        0.1,
+        "risk in [0,1]",
+        ASSUMPTION,
+        "Perceived domestic disapproval of foreign-model use",
+        0,
+        1,
+    )
+
+
+@dataclass
+class PoliticsConfig:
+    """Political attention and, when enabled, endogenous policy."""
+
+    decay: float = param(0.9, "per month", ASSUMPTION, "rho: persistence of attention", 0, 1)
+    weight_spend: float = param(
+        0.01, "per USD million", ASSUMPTION, "w1: attention per $M spent by restricted parties", 0
+    )
+    weight_incident: float = param(
+        0.1, "per incident", ASSUMPTION, "w2: attention per public incident", 0
+    )
+    publicity: float = param(
+        0.2, "probability", ASSUMPTION, "Chance a detected incident becomes public", 0, 1
+    )
+    endogenous: bool = param(False, "flag", "model.md", "Rules respond to attention")
+    threshold: float = param(2.0, "attention", ASSUMPTION, "Attention that triggers tightening", 0)
+    tighten_step: float = param(0.25, "rule level", ASSUMPTION, "US rule-level rise per trigger", 0, 1)
+    retaliation_step: float = param(
+        0.0, "localisation", ASSUMPTION, "China localisation rise per US tightening", 0, 1
+    )
+    cooldown: int = param(6, "months", ASSUMPTION, "Months between endogenous moves", 0, None)
+
+
+@dataclass
+class EventConfig:
+    """A dated policy event: from ``month`` a lever moves to ``value`` (over ``ramp`` months)."""
+
+    month: int = 0
+    lever: str = "???"
+    value: Any = None
+    ramp: int = 0
+    note: str = ""
+
+
+@dataclass
+class ScenarioConfig:
+    """A named scenario: a description and a timeline of dated policy events."""
+
+    name: str = "baseline"
+    description: str = ""
+    question: str = ""
+    events: list[EventConfig] = field(default_factory=list)
+
+
+@dataclass
+class OutputConfig:
+    """What a run writes."""
+
+    plots: bool = True
+    progress: bool = True
+    customers_format: str = "auto"
+
+
+@dataclass
+class Config:
+    """The whole simulator configuration."""
+
+    seed: int = 0
+    horizon: int = 60
+    scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
+    customers: CustomersConfig = field(default_factory=CustomersConfig)
+    international: InternationalConfig = field(default_factory=InternationalConfig)
+    developers: dict[str, DeveloperConfig] = field(default_factory=_default_developers)
+    intermediaries: dict[str, IntermediaryConfig] = field(
+        default_factory=lambda: {"azure": IntermediaryConfig()}
+    )
+    domestic: DomesticConfig = field(default_factory=DomesticConfig)
+    demand: DemandConfig = field(default_factory=DemandConfig)
+    distillation: DistillationConfig = field(default_factory=DistillationConfig)
+    detection: DetectionConfig = field(default_factory=DetectionConfig)
+    diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    us: USRegulatorConfig = field(default_factory=USRegulatorConfig)
+    cn: CNRegulatorConfig = field(default_factory=CNRegulatorConfig)
+    politics: PoliticsConfig = field(default_factory=PoliticsConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+
+
+def register_configs() -> None:
+    """Register the schema with Hydra's ConfigStore (idempotent)."""
+    cs = ConfigStore.instance()
+    cs.store(group="schema", name="config", node=Config, package="_global_")

@@ -1,0 +1,161 @@
+"""Builds the world from a config and one SeedSequence: populations and the knowledge network.
+
+Every random draw of a run derives from ``numpy.random.SeedSequence(config.seed)``: the
+streams below are spawned children, so adding draws to one stream never shifts another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+import scipy.sparse as sp
+
+from sim.agents.customers import CustomerPopulation, InternationalPopulation
+from sim.schema import Config, CustomersConfig, InternationalConfig
+
+STREAMS = ("mesa", "customers", "network", "dynamics", "international")
+
+
+@dataclass
+class Streams:
+    """Independent random streams of one run, all spawned from ``SeedSequence(seed)``."""
+
+    mesa: np.random.Generator
+    customers: np.random.Generator
+    network: np.random.SeedSequence
+    dynamics: np.random.Generator
+    international: np.random.Generator
+
+    @classmethod
+    def from_seed(cls, seed: int) -> Streams:
+        """Spawn one child sequence per stream, in a fixed order."""
+        children = dict(zip(STREAMS, np.random.SeedSequence(seed).spawn(len(STREAMS)), strict=True))
+        return cls(
+            mesa=np.random.default_rng(children["mesa"]),
+            customers=np.random.default_rng(children["customers"]),
+            network=children["network"],
+            dynamics=np.random.default_rng(children["dynamics"]),
+            international=np.random.default_rng(children["international"]),
+        )
+
+
+def _beta_with_mean(rng: np.random.Generator, mean: float, n: int, concentration: float = 4.0):
+    if mean <= 0.0:
+        return np.zeros(n)
+    if mean >= 1.0:
+        return np.ones(n)
+    return rng.beta(concentration * mean, concentration * (1.0 - mean), n)
+
+
+def pareto_budgets(
+    rng: np.random.Generator, n: int, alpha: float, total_usd: float, weights: np.ndarray
+) -> np.ndarray:
+    """Heavy-tailed budgets: Pareto(alpha) draws times sector weights, scaled to ``total_usd``."""
+    raw = (rng.pareto(alpha, n) + 1.0) * weights
+    return raw * (total_usd / raw.sum()) if n else raw
+
+
+def build_customers(
+    cfg: CustomersConfig,
+    domestic_capability0: float,
+    intermediary_shares: np.ndarray,
+    rng: np.random.Generator,
+) -> CustomerPopulation:
+    """Draw the Chinese customer population: sectors, budgets, intent, exposure, capability."""
+    n = cfg.n
+    names = tuple(cfg.sectors)
+    sectors = [cfg.sectors[s] for s in names]
+    share = np.array([s.share for s in sectors])
+    sector = rng.choice(len(names), size=n, p=share / share.sum()).astype(np.int16)
+    col = lambda attr: np.array([getattr(s, attr) for s in sectors])[sector]  # noqa: E731
+    budget0 = pareto_budgets(rng, n, cfg.pareto_alpha, cfg.budget_total_musd * 1e6, col("budget_weight"))
+    harvester = rng.random(n) < col("harvesters")
+    intent = np.where(harvester, rng.beta(2.0, 3.0, n), 0.0)
+    listing_mean = col("listing")
+    listing = rng.beta(4.0 * listing_mean, 4.0 * (1.0 - listing_mean))
+    evade = _beta_with_mean(rng, cfg.evade_propensity, n)
+    quality_weight = col("quality_weight") * np.exp(rng.normal(0.0, 0.1, n))
+    capability = np.minimum(
+        col("inhouse") * domestic_capability0 * np.exp(rng.normal(0.0, 0.15, n)),
+        domestic_capability0,
+    )
+    established = budget0 >= cfg.approval_min_budget_musd * 1e6
+    screen_draw = rng.random(n)
+    intermediary = rng.choice(
+        len(intermediary_shares), size=n, p=intermediary_shares / intermediary_shares.sum()
+    ).astype(np.int16)
+    return CustomerPopulation(
+        sector=sector,
+        sector_names=names,
+        budget0=budget0,
+        listing=listing,
+        intent=intent,
+        evade=evade,
+        quality_weight=quality_weight,
+        capability=capability,
+        established=established,
+        screen_draw=screen_draw,
+        intermediary=intermediary,
+    )
+
+
+def build_international(cfg: InternationalConfig, rng: np.random.Generator) -> InternationalPopulation:
+    """Draw the international customers of the two-way flow."""
+    budget0 = pareto_budgets(rng, cfg.n, cfg.pareto_alpha, cfg.budget_total_musd * 1e6, np.ones(cfg.n))
+    return InternationalPopulation(budget0=budget0, barred_draw=rng.random(cfg.n))
+
+
+def knowledge_network(
+    sector: np.ndarray,
+    budget0: np.ndarray,
+    attach: int,
+    cross_sector_degree: float,
+    seed: np.random.SeedSequence,
+) -> sp.csr_array:
+    """The customer-to-customer knowledge network as a symmetric 0/1 sparse adjacency.
+
+    Within each sector a Barabasi-Albert graph (networkx, seeded) gives heavy-tailed degrees;
+    its hubs are mapped to the sector's largest spenders (big platforms are knowledge hubs).
+    Random cross-sector links join the clusters.
+    """
+    n = sector.shape[0]
+    sector_ids = np.unique(sector)
+    children = seed.spawn(len(sector_ids) + 1)
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    for sid, child in zip(sector_ids, children[:-1], strict=True):
+        members = np.flatnonzero(sector == sid)
+        members = members[np.argsort(-budget0[members], kind="stable")]
+        m = len(members)
+        if m < 2:
+            continue
+        nx_seed = int(child.generate_state(1)[0])
+        g = nx.barabasi_albert_graph(m, attach, seed=nx_seed) if m > attach else nx.complete_graph(m)
+        degree = np.array([d for _, d in sorted(g.degree())])
+        rank_of_node = np.empty(m, dtype=np.int64)
+        rank_of_node[np.argsort(-degree, kind="stable")] = np.arange(m)
+        edges = np.array(g.edges(), dtype=np.int64).reshape(-1, 2)
+        rows.append(members[rank_of_node[edges[:, 0]]])
+        cols.append(members[rank_of_node[edges[:, 1]]])
+    rng = np.random.default_rng(children[-1])
+    n_cross = round(cross_sector_degree * n / 2)
+    if n_cross and len(sector_ids) > 1:
+        u = rng.integers(0, n, n_cross)
+        v = rng.integers(0, n, n_cross)
+        keep = sector[u] != sector[v]
+        rows.append(u[keep])
+        cols.append(v[keep])
+    r = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+    c = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
+    adjacency = sp.coo_array(
+        (np.ones(2 * len(r)), (np.concatenate([r, c]), np.concatenate([c, r]))), shape=(n, n)
+    ).tocsr()
+    adjacency.data[:] = 1.0
+    return adjacency
+
+
+def intermediary_shares(config: Config) -> np.ndarray:
+    """Shares of customers served by each configured intermediary, in config order."""
+    return np.array([i.share for i in config.intermediaries.values()], dtype=float)
