@@ -42,7 +42,9 @@ def run(
     config = as_config(compose(scenario, overrides))
     result = simulate(config, progress=progress)
     if output_dir is not None:
-        write_results(result, Path(output_dir), plots=config.output.plots if plots is None else plots)
+        write_results(
+            result, Path(output_dir), plots=config.output.plots if plots is None else plots
+        )
     return result
 
 

@@ -18,14 +18,14 @@ register_plugins()
 log = logging.getLogger("sim")
 
 HEADLINE = (
-    ("china_spend_foreign", "China spend on foreign models", 1e6, "USD M"),
-    ("revenue_intermediary", "intermediary revenue", 1e6, "USD M"),
-    ("revenue_domestic", "domestic providers' revenue", 1e6, "USD M"),
-    ("leakage_capability", "capability leaked", 1, "index pts"),
-    ("capability_gap_months_final", "final gap", 1, "months"),
-    ("violations", "violations", 1, ""),
-    ("fines", "fines", 1e6, "USD M"),
-    ("compliance_rate", "compliance rate", 1, ""),
+    ("china_spend_foreign", "China spend on foreign models", "usd"),
+    ("revenue_intermediary", "intermediary revenue", "usd"),
+    ("revenue_domestic", "domestic providers' revenue", "usd"),
+    ("leakage_capability", "capability leaked (index pts)", "num"),
+    ("capability_gap_months_final", "final gap (months)", "num"),
+    ("violations", "violations", "num"),
+    ("fines", "fines", "usd"),
+    ("compliance_rate", "compliance rate", "pct"),
 )
 
 
@@ -39,10 +39,17 @@ def _discard_refused_run(out_dir: Path) -> None:
 def headline(summary: dict) -> str:
     """The run's headline figures on one line."""
     parts = []
-    for key, label, scale, unit in HEADLINE:
+    for key, label, kind in HEADLINE:
         value = summary.get(key)
-        text = "n/a" if value is None else f"{value / scale:,.3g}"
-        parts.append(f"{label} {text}{(' ' + unit) if unit else ''}")
+        if value is None:
+            text = "n/a"
+        elif kind == "usd":
+            text = f"${value / 1e9:,.2f}bn" if abs(value) >= 1e8 else f"${value / 1e6:,.2f}M"
+        elif kind == "pct":
+            text = f"{100 * value:.2f}%"
+        else:
+            text = f"{value:,.3g}"
+        parts.append(f"{label} {text}")
     return "; ".join(parts)
 
 
@@ -53,6 +60,8 @@ def main(cfg: DictConfig) -> None:
     from sim.runner import simulate, write_results
     from sim.validate import ConfigError
 
+    for noisy in ("MESA", "matplotlib"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     hc = HydraConfig.get()
     out_dir = Path(hc.runtime.output_dir)
     try:

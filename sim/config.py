@@ -25,6 +25,7 @@ def register_plugins() -> None:
     well keeps the API working where namespace-package discovery does not reach.
     """
     from hydra.core.plugins import Plugins
+
     from hydra_plugins.sim_scenarios.scenario_source import ScenarioFolderSource, ScenarioSearchPath
 
     plugins = Plugins.instance()
@@ -43,7 +44,9 @@ def compose(scenario: str | None = None, overrides: Sequence[str] = ()) -> DictC
     register_plugins()
     all_overrides = ([f"scenario={scenario}"] if scenario else []) + list(overrides)
     if not CONF_DIR.is_dir():
-        raise ConfigError(f"config tree not found at {CONF_DIR}: install the project with 'pip install -e .'")
+        raise ConfigError(
+            f"config tree not found at {CONF_DIR}: install the project with 'pip install -e .'"
+        )
     was_initialised = GlobalHydra.instance().is_initialized()
     saved = GlobalHydra.instance().hydra if was_initialised else None
     if was_initialised:
@@ -93,6 +96,8 @@ def as_config(
     if extra:
         cfg = apply_params(cfg, extra)
     validate(cfg)
-    return OmegaConf.to_object(cfg) if OmegaConf.get_type(cfg) is Config else OmegaConf.to_object(
-        OmegaConf.merge(OmegaConf.structured(Config), cfg)
+    return (
+        OmegaConf.to_object(cfg)
+        if OmegaConf.get_type(cfg) is Config
+        else OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(Config), cfg))
     )

@@ -31,7 +31,13 @@ from sim.mechanisms.politics import attention_update
 from sim.metrics import METRIC_NAMES
 from sim.policy import PolicyTimeline
 from sim.schema import Config
-from sim.world import Streams, build_customers, build_international, intermediary_shares, knowledge_network
+from sim.world import (
+    Streams,
+    build_customers,
+    build_international,
+    intermediary_shares,
+    knowledge_network,
+)
 
 
 class MarketModel(mesa.Model):
@@ -61,13 +67,18 @@ class MarketModel(mesa.Model):
         self.budget_factor = 1.0
 
         self.developers = {k: ModelDeveloper(self, k, d) for k, d in cfg.developers.items()}
-        self.intermediaries = {k: CloudIntermediary(self, k, i) for k, i in cfg.intermediaries.items()}
+        self.intermediaries = {
+            k: CloudIntermediary(self, k, i) for k, i in cfg.intermediaries.items()
+        }
         self.domestic = DomesticProviders(self, cfg.domestic)
         self.us = USRegulator(self, cfg.us, cfg.politics)
         self.cn = ChinaRegulator(self, cfg.cn, cfg.politics)
 
         self.population = build_customers(
-            cfg.customers, cfg.domestic.capability0, intermediary_shares(cfg), self.streams.customers
+            cfg.customers,
+            cfg.domestic.capability0,
+            intermediary_shares(cfg),
+            self.streams.customers,
         )
         self.international = build_international(cfg.international, self.streams.international)
         self.adjacency = knowledge_network(
@@ -80,8 +91,12 @@ class MarketModel(mesa.Model):
         self._weights = diffusion.row_normalised(self.adjacency)
         self._spend_weights = self.population.budget0 / max(self.population.budget0.sum(), 1e-300)
         self._sector_ids = {name: i for i, name in enumerate(self.population.sector_names)}
-        customers = ChineseCustomer.create_agents(self, self.population.size, list(range(self.population.size)))
-        self.customer_ids = np.fromiter((a.unique_id for a in customers), dtype=np.int64, count=len(customers))
+        customers = ChineseCustomer.create_agents(
+            self, self.population.size, list(range(self.population.size))
+        )
+        self.customer_ids = np.fromiter(
+            (a.unique_id for a in customers), dtype=np.int64, count=len(customers)
+        )
         InternationalCustomer.create_agents(
             self, self.international.size, list(range(self.international.size))
         )
@@ -139,7 +154,9 @@ class MarketModel(mesa.Model):
             (("c", i), {"kind": "customer", "sector": pop.sector_names[pop.sector[i]]})
             for i in range(pop.size)
         )
-        g.add_nodes_from((("i", i), {"kind": "international"}) for i in range(self.international.size))
+        g.add_nodes_from(
+            (("i", i), {"kind": "international"}) for i in range(self.international.size)
+        )
         rows, cols = self.adjacency.nonzero()
         upper = rows < cols
         g.add_edges_from(
@@ -147,14 +164,21 @@ class MarketModel(mesa.Model):
             kind="knowledge",
         )
         g.add_edges_from(
-            ((("int", inter_keys[pop.intermediary[i]]), ("c", i)) for i in np.flatnonzero(pop.approved)),
+            (
+                (("int", inter_keys[pop.intermediary[i]]), ("c", i))
+                for i in np.flatnonzero(pop.approved)
+            ),
             kind="service",
         )
         g.add_edges_from(
-            ((("int", inter_keys[0]), ("i", i)) for i in range(self.international.size)), kind="service"
+            ((("int", inter_keys[0]), ("i", i)) for i in range(self.international.size)),
+            kind="service",
         )
         g.add_edges_from(
-            ((("res", "resellers"), ("c", int(i))) for i in np.flatnonzero(pop.spend_total[:, RESELLER])),
+            (
+                (("res", "resellers"), ("c", int(i)))
+                for i in np.flatnonzero(pop.spend_total[:, RESELLER])
+            ),
             kind="service",
         )
         for key in inter_keys:
@@ -191,9 +215,24 @@ class MarketModel(mesa.Model):
         two_way, international_margin = self._two_way_flow(t)
 
         self.metrics = self._month_metrics(
-            spend, receipts, reseller_margin, prices, harvested, flagged, leak, best_inhouse,
-            q_frontier, restricted, violations, found, fines, true_pos, policy_move, two_way,
-            international_margin, served,
+            spend,
+            receipts,
+            reseller_margin,
+            prices,
+            harvested,
+            flagged,
+            leak,
+            best_inhouse,
+            q_frontier,
+            restricted,
+            violations,
+            found,
+            fines,
+            true_pos,
+            policy_move,
+            two_way,
+            international_margin,
+            served,
         )
         self.records.append(self.metrics)
         self.datacollector.collect(self)
@@ -224,9 +263,16 @@ class MarketModel(mesa.Model):
         pop.restricted = restricted
         pop.approved = access.approved_mask(pop.established, pop.screen_draw, pop.intent, kyc)
         suspended = pop.suspended_until >= t
-        foreign_ok = access.foreign_access(pop.approved, restricted, suspended, channel_open, barred)
+        foreign_ok = access.foreign_access(
+            pop.approved, restricted, suspended, channel_open, barred
+        )
         evading = access.reseller_access(
-            restricted, pop.blocked_until >= t, channel_open, barred, pop.evade, kyc,
+            restricted,
+            pop.blocked_until >= t,
+            channel_open,
+            barred,
+            pop.evade,
+            kyc,
             self.streams.dynamics.random(pop.size),
         )
         return restricted, foreign_ok, evading, barred
@@ -253,8 +299,13 @@ class MarketModel(mesa.Model):
         risk[:, RESELLER] = self.cn.disapproval + self.us.audit_prob + pop.perceived_risk
         asc = np.array([cfg.asc_foreign, cfg.asc_reseller, cfg.asc_domestic, cfg.asc_inhouse])
         utility = demand.utilities(
-            quality, price, risk, asc, cfg.quality_weight * pop.quality_weight,
-            cfg.price_weight, cfg.risk_weight,
+            quality,
+            price,
+            risk,
+            asc,
+            cfg.quality_weight * pop.quality_weight,
+            cfg.price_weight,
+            cfg.risk_weight,
         )
         available = np.ones((n, 4), dtype=bool)
         available[:, FOREIGN] = foreign_ok
@@ -269,7 +320,10 @@ class MarketModel(mesa.Model):
 
     @staticmethod
     def _tokens_and_receipts(spend: np.ndarray, price: np.ndarray):
-        tokens = spend[:, FOREIGN] / price[:, FOREIGN] * 1e6 + spend[:, RESELLER] / price[:, RESELLER] * 1e6
+        tokens = (
+            spend[:, FOREIGN] / price[:, FOREIGN] * 1e6
+            + spend[:, RESELLER] / price[:, RESELLER] * 1e6
+        )
         reseller_receipts = spend[:, RESELLER] * price[:, FOREIGN] / price[:, RESELLER]
         receipts = spend[:, FOREIGN] + reseller_receipts
         return tokens, receipts, spend[:, RESELLER] - reseller_receipts
@@ -282,7 +336,9 @@ class MarketModel(mesa.Model):
         harvested = share * tokens
         samples = harvested / cfg.tokens_per_sample
         teacher = served.capability(self.month) if served else 0.0
-        gain = distillation.distillation_gain(pop.capability, teacher, samples, cfg.efficiency, cfg.half_samples)
+        gain = distillation.distillation_gain(
+            pop.capability, teacher, samples, cfg.efficiency, cfg.half_samples
+        )
         return harvested, samples, gain
 
     def _detection(self, t, samples, mu, tokens, foreign_ok, evading, served):
@@ -294,7 +350,9 @@ class MarketModel(mesa.Model):
         p = np.where(using, p, 0.0)
         flagged = self.streams.dynamics.random(pop.size) < p
         true_pos = flagged & (samples > 0)
-        months = np.array([i.suspension_months for i in self.intermediaries.values()])[pop.intermediary]
+        months = np.array([i.suspension_months for i in self.intermediaries.values()])[
+            pop.intermediary
+        ]
         direct = flagged & foreign_ok
         shell = flagged & evading
         pop.suspended_until[direct] = t + months[direct]
@@ -304,7 +362,9 @@ class MarketModel(mesa.Model):
         memory = self.config.distillation.risk_memory
         pop.perceived_risk = memory * pop.perceived_risk + (1.0 - memory) * np.maximum(p, flagged)
         channel_tokens = float(tokens.sum())
-        flagged_harvest = float(samples[true_pos].sum()) * self.config.distillation.tokens_per_sample
+        flagged_harvest = (
+            float(samples[true_pos].sum()) * self.config.distillation.tokens_per_sample
+        )
         incidents = 100.0 * flagged_harvest / channel_tokens if channel_tokens > 0 else 0.0
         self._withdrawals = 0
         for dev in self.developers.values():
@@ -326,7 +386,9 @@ class MarketModel(mesa.Model):
         pop.diffused += from_diffusion
         pop.capability = new
         best_inhouse = float(new.max()) if new.size else 0.0
-        spill = diffusion.domestic_spillover(self.domestic.capability, best_inhouse, self.domestic.spillover)
+        spill = diffusion.domestic_spillover(
+            self.domestic.capability, best_inhouse, self.domestic.spillover
+        )
         self.domestic.advance(q_frontier, spill)
         leak = float(self._spend_weights @ realised) + self.domestic.leakage_gain
         return leak, best_inhouse
@@ -335,10 +397,16 @@ class MarketModel(mesa.Model):
         pop = self.population
         violations = evading & (spend[:, RESELLER] > 0)
         found = violations & (self.streams.dynamics.random(pop.size) < self.us.audit_prob)
-        amounts = fine_amounts(spend[found, RESELLER], self.us.penalty_fixed_usd, self.us.penalty_multiplier)
-        months = np.array([i.suspension_months for i in self.intermediaries.values()])[pop.intermediary]
+        amounts = fine_amounts(
+            spend[found, RESELLER], self.us.penalty_fixed_usd, self.us.penalty_multiplier
+        )
+        months = np.array([i.suspension_months for i in self.intermediaries.values()])[
+            pop.intermediary
+        ]
         pop.blocked_until[found] = t + np.maximum(months[found], 1)
-        per_inter = np.bincount(pop.intermediary[found], weights=amounts, minlength=len(self.intermediaries))
+        per_inter = np.bincount(
+            pop.intermediary[found], weights=amounts, minlength=len(self.intermediaries)
+        )
         for inter, amount in zip(self.intermediaries.values(), per_inter, strict=True):
             inter.record_fines(float(amount))
         return violations, found, float(amounts.sum())
@@ -347,8 +415,12 @@ class MarketModel(mesa.Model):
         incidents = int(true_pos.sum() + found.sum())
         public = int(self.streams.dynamics.binomial(incidents, self.config.politics.publicity))
         self.us.attention = attention_update(
-            self.us.attention, self.config.politics.decay, float(spend[:, RESELLER].sum()) / 1e6,
-            public, self.config.politics.weight_spend, self.config.politics.weight_incident,
+            self.us.attention,
+            self.config.politics.decay,
+            float(spend[:, RESELLER].sum()) / 1e6,
+            public,
+            self.config.politics.weight_spend,
+            self.config.politics.weight_incident,
         )
         moved = self.us.react(t)
         if moved:
@@ -356,7 +428,9 @@ class MarketModel(mesa.Model):
         return moved
 
     def _review_safeguards(self, t: int) -> None:
-        ratio = max((d.pressure_ratio for d in self.developers.values() if d.home == "US"), default=0.0)
+        ratio = max(
+            (d.pressure_ratio for d in self.developers.values() if d.home == "US"), default=0.0
+        )
         for inter in self.intermediaries.values():
             inter.review_safeguards(t, ratio, self.us.kyc_duty)
 
@@ -379,9 +453,25 @@ class MarketModel(mesa.Model):
         return two_way, two_way * (1.0 - cn_dev.revenue_share)
 
     def _month_metrics(
-        self, spend, receipts, reseller_margin, prices, harvested, flagged, leak, best_inhouse,
-        q_frontier, restricted, violations, found, fines, true_pos, policy_move, two_way,
-        international_margin, served,
+        self,
+        spend,
+        receipts,
+        reseller_margin,
+        prices,
+        harvested,
+        flagged,
+        leak,
+        best_inhouse,
+        q_frontier,
+        restricted,
+        violations,
+        found,
+        fines,
+        true_pos,
+        policy_move,
+        two_way,
+        international_margin,
+        served,
     ) -> dict[str, float]:
         pop = self.population
         t = self.month
@@ -425,7 +515,8 @@ class MarketModel(mesa.Model):
             "capability_gap": q_frontier - best,
             "capability_gap_months": capability.gap_months(q_frontier, best, self.frontier.growth),
             "diffusion_reach": float((pop.diffused >= self.config.diffusion.reach_threshold).mean())
-            if pop.size else 0.0,
+            if pop.size
+            else 0.0,
             "violations": int(violations.sum()),
             "violations_detected": int(found.sum()),
             "fines": fines,
@@ -433,13 +524,21 @@ class MarketModel(mesa.Model):
             "false_positive_suspensions": int((flagged & ~true_pos).sum()),
             "suspended_accounts": int((pop.suspended_until > t).sum()),
             "model_withdrawals": self._withdrawals,
-            "models_in_channel": sum(d.in_channel for d in self.developers.values() if d.home == "US"),
+            "models_in_channel": sum(
+                d.in_channel for d in self.developers.values() if d.home == "US"
+            ),
             "compliance_rate": direct / foreign if foreign > 0 else float("nan"),
             "restricted_customers": int(restricted.sum()),
             "approved_customers": int(pop.approved.sum()),
-            "monitoring": float(weights @ [i.monitoring for i in self.intermediaries.values()]) / weights.sum(),
-            "kyc": float(weights @ [max(i.kyc, self.us.kyc_duty) for i in self.intermediaries.values()]) / weights.sum(),
-            "developer_pressure": max(d.pressure_ratio for d in self.developers.values() if d.home == "US"),
+            "monitoring": float(weights @ [i.monitoring for i in self.intermediaries.values()])
+            / weights.sum(),
+            "kyc": float(
+                weights @ [max(i.kyc, self.us.kyc_duty) for i in self.intermediaries.values()]
+            )
+            / weights.sum(),
+            "developer_pressure": max(
+                d.pressure_ratio for d in self.developers.values() if d.home == "US"
+            ),
             "us_rule_level": self.us.rule_level,
             "localisation": self.cn.localisation,
             "attention": self.us.attention,

@@ -13,5 +13,9 @@ SCENARIO_PATH_ENV = "SIM_SCENARIO_PATH"
 
 def scenario_dirs() -> list[Path]:
     """Folders searched for scenario files: ``$SIM_SCENARIO_PATH`` entries first, then ``scenarios/``."""
-    extra = [Path(p).expanduser().resolve() for p in os.environ.get(SCENARIO_PATH_ENV, "").split(os.pathsep) if p]
+    extra = [
+        Path(p).expanduser().resolve()
+        for p in os.environ.get(SCENARIO_PATH_ENV, "").split(os.pathsep)
+        if p
+    ]
     return [*extra, SCENARIO_DIR]

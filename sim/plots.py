@@ -31,8 +31,10 @@ def _save(fig: Figure, path: Path) -> Path:
 
 def _title(fig: Figure, result: RunResult, what: str) -> None:
     s = result.summary
-    fig.suptitle(f"{what} | scenario {s['scenario']}, seed {s['seed']}, {s['customers_n']} customers",
-                 fontsize=10)
+    fig.suptitle(
+        f"{what} | scenario {s['scenario']}, seed {s['seed']}, {s['customers_n']} customers",
+        fontsize=10,
+    )
 
 
 def plot_revenue(result: RunResult, path: Path) -> Path:
@@ -153,32 +155,81 @@ def plot_network(result: RunResult, path: Path, max_customers: int = 250) -> Pat
     pos = nx.spring_layout(sub, seed=result.config.seed, k=0.6 / np.sqrt(max(len(sub), 1)))
     fig = Figure(figsize=(9, 8))
     ax = fig.add_subplot()
-    edge_style = {"knowledge": ("#bbbbbb", 0.5), "service": ("#f4b183", 0.6),
-                  "licensing": ("#1f4e79", 2.0), "oversight": ("#7030a0", 1.0)}
+    edge_style = {
+        "knowledge": ("#bbbbbb", 0.5),
+        "service": ("#f4b183", 0.6),
+        "licensing": ("#1f4e79", 2.0),
+        "oversight": ("#7030a0", 1.0),
+    }
     for kind, (colour, width) in edge_style.items():
-        edges = [(u, v) for u, v, k in sub.edges(data="kind") if k == kind]
-        nx.draw_networkx_edges(sub, pos, edgelist=edges, edge_color=colour, width=width, ax=ax,
-                               alpha=0.6, label=f"{kind} edges")
+        edges = [
+            (u, v)
+            for u, v, k in sub.edges(data="kind")
+            if k == kind and not (k == "oversight" and "c" in (u[0], v[0]))
+        ]
+        nx.draw_networkx_edges(
+            sub,
+            pos,
+            edgelist=edges,
+            edge_color=colour,
+            width=width,
+            ax=ax,
+            alpha=0.6,
+            label=f"{kind} edges",
+        )
     names = model.population.sector_names
     cmap = __import__("matplotlib").colormaps["tab10"]
     size = 20 + 600 * np.sqrt(spend[top] / max(spend[top].max(), 1e-9))
     for s, name in enumerate(names):
         mask = model.population.sector[top] == s
         nodes = [("c", int(i)) for i in top[mask]]
-        nx.draw_networkx_nodes(sub, pos, nodelist=nodes, node_size=size[mask], node_color=[cmap(s)],
-                               ax=ax, label=f"customers: {name}", alpha=0.85, linewidths=0)
-    markers = {"developer": "s", "intermediary": "h", "regulator": "^", "domestic": "D", "reseller": "v"}
+        nx.draw_networkx_nodes(
+            sub,
+            pos,
+            nodelist=nodes,
+            node_size=size[mask],
+            node_color=[cmap(s)],
+            ax=ax,
+            label=f"customers: {name}",
+            alpha=0.85,
+            linewidths=0,
+        )
+    markers = {
+        "developer": "s",
+        "intermediary": "h",
+        "regulator": "^",
+        "domestic": "D",
+        "reseller": "v",
+    }
     for kind, marker in markers.items():
         nodes = [n for n, k in sub.nodes(data="kind") if k == kind]
-        nx.draw_networkx_nodes(sub, pos, nodelist=nodes, node_shape=marker, node_size=420,
-                               node_color=PARTY_COLOURS[kind], ax=ax, label=kind, edgecolors="white")
-        nx.draw_networkx_labels(sub, pos, labels={n: n[1] for n in nodes}, font_size=7, ax=ax,
-                                verticalalignment="bottom")
+        nx.draw_networkx_nodes(
+            sub,
+            pos,
+            nodelist=nodes,
+            node_shape=marker,
+            node_size=420,
+            node_color=PARTY_COLOURS[kind],
+            ax=ax,
+            label=kind,
+            edgecolors="white",
+        )
+        nx.draw_networkx_labels(
+            sub,
+            pos,
+            labels={n: n[1] for n in nodes},
+            font_size=7,
+            ax=ax,
+            verticalalignment="bottom",
+        )
     ax.legend(fontsize=7, loc="upper left", markerscale=0.5, ncol=2)
     ax.set_axis_off()
     ax.set_title(
         f"Network: the {len(top)} largest of {model.population.size} customers (size = spend), "
-        "their knowledge links, and every other player", fontsize=9)
+        "their knowledge links, and every other player\n(oversight of each customer by the Chinese "
+        "regulator not drawn)",
+        fontsize=9,
+    )
     return _save(fig, path)
 
 

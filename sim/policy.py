@@ -31,8 +31,12 @@ class Lever:
 
 
 LEVERS: dict[str, Lever] = {
-    "us.rule_level": Lever("us", "rule_level", NUMBER, "Share of the listing ranking restricted", 0, 1),
-    "us.restricted_sectors": Lever("us", "restricted_sectors", SECTORS, "Sectors restricted outright"),
+    "us.rule_level": Lever(
+        "us", "rule_level", NUMBER, "Share of the listing ranking restricted", 0, 1
+    ),
+    "us.restricted_sectors": Lever(
+        "us", "restricted_sectors", SECTORS, "Sectors restricted outright"
+    ),
     "us.kyc_duty": Lever("us", "kyc_duty", NUMBER, "Legal floor on KYC strictness", 0, 1),
     "us.audit_prob": Lever("us", "audit_prob", NUMBER, "Chance a violation is found", 0, 1),
     "us.penalty_fixed_usd": Lever("us", "penalty_fixed_usd", NUMBER, "Fixed fine per violation", 0),
@@ -40,17 +44,38 @@ LEVERS: dict[str, Lever] = {
         "us", "penalty_multiplier", NUMBER, "Fine as a multiple of the transaction", 0
     ),
     "us.two_way_restriction": Lever(
-        "us", "two_way_restriction", NUMBER, "Share of international buyers barred from Chinese models", 0, 1
+        "us",
+        "two_way_restriction",
+        NUMBER,
+        "Share of international buyers barred from Chinese models",
+        0,
+        1,
     ),
-    "cn.localisation": Lever("cn", "localisation", NUMBER, "Share of use that must stay onshore", 0, 1),
-    "cn.barred_sectors": Lever("cn", "barred_sectors", SECTORS, "Sectors barred from foreign models"),
-    "cn.disapproval": Lever("cn", "disapproval", NUMBER, "Perceived disapproval of foreign models", 0, 1),
-    "intermediary.monitoring": Lever("intermediary", "monitoring", NUMBER, "Monitoring intensity", 0, 1),
+    "cn.localisation": Lever(
+        "cn", "localisation", NUMBER, "Share of use that must stay onshore", 0, 1
+    ),
+    "cn.barred_sectors": Lever(
+        "cn", "barred_sectors", SECTORS, "Sectors barred from foreign models"
+    ),
+    "cn.disapproval": Lever(
+        "cn", "disapproval", NUMBER, "Perceived disapproval of foreign models", 0, 1
+    ),
+    "intermediary.monitoring": Lever(
+        "intermediary", "monitoring", NUMBER, "Monitoring intensity", 0, 1
+    ),
     "intermediary.kyc": Lever("intermediary", "kyc", NUMBER, "KYC strictness", 0, 1),
-    "intermediary.adaptive": Lever("intermediary", "adaptive", FLAG, "Safeguards adapt (false pins them)"),
-    "intermediary.channel_open": Lever("intermediary", "channel_open", FLAG, "Serves Chinese customers"),
-    "developer.in_channel": Lever("developer", "in_channel", FLAG, "Model offered to China via the channel"),
-    "domestic.price_cut": Lever("domestic", "cut_price", SHOCK, "One-off domestic price cut (share)", 0, 1),
+    "intermediary.adaptive": Lever(
+        "intermediary", "adaptive", FLAG, "Safeguards adapt (false pins them)"
+    ),
+    "intermediary.channel_open": Lever(
+        "intermediary", "channel_open", FLAG, "Serves Chinese customers"
+    ),
+    "developer.in_channel": Lever(
+        "developer", "in_channel", FLAG, "Model offered to China via the channel"
+    ),
+    "domestic.price_cut": Lever(
+        "domestic", "cut_price", SHOCK, "One-off domestic price cut (share)", 0, 1
+    ),
     "domestic.capability_jump": Lever(
         "domestic", "jump_capability", SHOCK, "One-off domestic capability jump (index points)", 0
     ),
@@ -80,7 +105,9 @@ def _targets(model: MarketModel, lever: Lever, key: str | None) -> list[Any]:
         "us": lambda: [model.us],
         "cn": lambda: [model.cn],
         "domestic": lambda: [model.domestic],
-        "intermediary": lambda: [model.intermediaries[key]] if key else list(model.intermediaries.values()),
+        "intermediary": lambda: (
+            [model.intermediaries[key]] if key else list(model.intermediaries.values())
+        ),
         "developer": lambda: [model.developers[key]],
     }
     return owners[lever.owner]()

@@ -74,8 +74,13 @@ def simulate(config: Config, progress: bool = False) -> RunResult:
     if progress:
         from tqdm.auto import tqdm
 
-        months = tqdm(months, desc=f"{config.scenario.name}", unit="month", leave=False,
-                      disable=not sys.stderr.isatty())
+        months = tqdm(
+            months,
+            desc=f"{config.scenario.name}",
+            unit="month",
+            leave=False,
+            disable=not sys.stderr.isatty(),
+        )
     for _ in months:
         model.step()
     summary = {

@@ -523,7 +523,9 @@ class PoliticsConfig:
     )
     endogenous: bool = param(False, "flag", "model.md", "Rules respond to attention")
     threshold: float = param(2.0, "attention", ASSUMPTION, "Attention that triggers tightening", 0)
-    tighten_step: float = param(0.25, "rule level", ASSUMPTION, "US rule-level rise per trigger", 0, 1)
+    tighten_step: float = param(
+        0.25, "rule level", ASSUMPTION, "US rule-level rise per trigger", 0, 1
+    )
     retaliation_step: float = param(
         0.0, "localisation", ASSUMPTION, "China localisation rise per US tightening", 0, 1
     )

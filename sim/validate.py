@@ -48,7 +48,9 @@ def _check_fields(node: Any, schema: type, prefix: str, problems: list[str]) -> 
                 _check_fields(value, node_type, f"{key}.", problems)
                 continue
             for name, item in value.items():
-                if isinstance(item, DictConfig) and dataclasses.is_dataclass(OmegaConf.get_type(item)):
+                if isinstance(item, DictConfig) and dataclasses.is_dataclass(
+                    OmegaConf.get_type(item)
+                ):
                     _check_fields(item, OmegaConf.get_type(item), f"{key}.{name}.", problems)
 
 
@@ -90,7 +92,9 @@ def _check_cross(cfg: DictConfig, problems: list[str]) -> None:
     if not any(d.home == "US" for d in devs.values()):
         problems.append("developers: at least one developer with home 'US' is required")
     if sum(d.home == "CN" for d in devs.values()) != 1:
-        problems.append("developers: exactly one developer with home 'CN' is required (the two-way flow)")
+        problems.append(
+            "developers: exactly one developer with home 'CN' is required (the two-way flow)"
+        )
     for key in ("us.restricted_sectors", "cn.barred_sectors"):
         for s in OmegaConf.select(cfg, key):
             if s not in sectors:
@@ -121,30 +125,42 @@ def _check_events(cfg: DictConfig, problems: list[str]) -> None:
         except KeyError:
             from sim.policy import LEVERS
 
-            problems.append(f"{where}.lever = {ev.lever!r}: unknown lever, allowed {sorted(LEVERS)} "
-                            "(or intermediaries.NAME.X / developers.NAME.in_channel)")
+            problems.append(
+                f"{where}.lever = {ev.lever!r}: unknown lever, allowed {sorted(LEVERS)} "
+                "(or intermediaries.NAME.X / developers.NAME.in_channel)"
+            )
             continue
         if key is not None and key not in keys[lever.owner]:
-            problems.append(f"{where}.lever = {ev.lever!r}: unknown {lever.owner} {key!r}, allowed {sorted(keys[lever.owner])}")
+            problems.append(
+                f"{where}.lever = {ev.lever!r}: unknown {lever.owner} {key!r}, allowed {sorted(keys[lever.owner])}"
+            )
         value = ev.value
         if lever.kind in (NUMBER, SHOCK):
             if isinstance(value, bool) or not isinstance(value, int | float):
                 problems.append(f"{where}.value = {value!r}: {ev.lever} takes a number")
-            elif (lever.lo is not None and value < lever.lo) or (lever.hi is not None and value > lever.hi):
+            elif (lever.lo is not None and value < lever.lo) or (
+                lever.hi is not None and value > lever.hi
+            ):
                 problems.append(
                     f"{where}.value = {value}: out of range for {ev.lever}, allowed {_range_text(lever.lo, lever.hi)}"
                 )
             if lever.kind == SHOCK and ev.ramp > 1:
-                problems.append(f"{where}.ramp = {ev.ramp}: {ev.lever} is a one-off shock and cannot ramp")
+                problems.append(
+                    f"{where}.ramp = {ev.ramp}: {ev.lever} is a one-off shock and cannot ramp"
+                )
         elif lever.kind == FLAG and not isinstance(value, bool):
             problems.append(f"{where}.value = {value!r}: {ev.lever} takes true or false")
         elif lever.kind == SECTORS:
             if not isinstance(value, list | ListConfig):
-                problems.append(f"{where}.value = {value!r}: {ev.lever} takes a list of sector names")
+                problems.append(
+                    f"{where}.value = {value!r}: {ev.lever} takes a list of sector names"
+                )
             else:
                 for s in value:
                     if s not in sectors:
-                        problems.append(f"{where}.value: unknown sector {s!r}, allowed {sorted(sectors)}")
+                        problems.append(
+                            f"{where}.value: unknown sector {s!r}, allowed {sorted(sectors)}"
+                        )
 
 
 def validate(cfg: DictConfig) -> None:

@@ -70,7 +70,9 @@ def build_customers(
     share = np.array([s.share for s in sectors])
     sector = rng.choice(len(names), size=n, p=share / share.sum()).astype(np.int16)
     col = lambda attr: np.array([getattr(s, attr) for s in sectors])[sector]  # noqa: E731
-    budget0 = pareto_budgets(rng, n, cfg.pareto_alpha, cfg.budget_total_musd * 1e6, col("budget_weight"))
+    budget0 = pareto_budgets(
+        rng, n, cfg.pareto_alpha, cfg.budget_total_musd * 1e6, col("budget_weight")
+    )
     harvester = rng.random(n) < col("harvesters")
     intent = np.where(harvester, rng.beta(2.0, 3.0, n), 0.0)
     listing_mean = col("listing")
@@ -101,9 +103,13 @@ def build_customers(
     )
 
 
-def build_international(cfg: InternationalConfig, rng: np.random.Generator) -> InternationalPopulation:
+def build_international(
+    cfg: InternationalConfig, rng: np.random.Generator
+) -> InternationalPopulation:
     """Draw the international customers of the two-way flow."""
-    budget0 = pareto_budgets(rng, cfg.n, cfg.pareto_alpha, cfg.budget_total_musd * 1e6, np.ones(cfg.n))
+    budget0 = pareto_budgets(
+        rng, cfg.n, cfg.pareto_alpha, cfg.budget_total_musd * 1e6, np.ones(cfg.n)
+    )
     return InternationalPopulation(budget0=budget0, barred_draw=rng.random(cfg.n))
 
 
@@ -132,7 +138,11 @@ def knowledge_network(
         if m < 2:
             continue
         nx_seed = int(child.generate_state(1)[0])
-        g = nx.barabasi_albert_graph(m, attach, seed=nx_seed) if m > attach else nx.complete_graph(m)
+        g = (
+            nx.barabasi_albert_graph(m, attach, seed=nx_seed)
+            if m > attach
+            else nx.complete_graph(m)
+        )
         degree = np.array([d for _, d in sorted(g.degree())])
         rank_of_node = np.empty(m, dtype=np.int64)
         rank_of_node[np.argsort(-degree, kind="stable")] = np.arange(m)

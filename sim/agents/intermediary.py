@@ -49,7 +49,9 @@ class CloudIntermediary(mesa.Agent):
             pressure = min(1.0, max(0.0, pressure_ratio / self.pressure_alarm))
             target_mu = self.monitoring_min + (self.monitoring_max - self.monitoring_min) * pressure
             fines_year = sum(self.fine_history[-12:])
-            fine_level = min(1.0, fines_year / self.fine_tolerance_usd) if self.fine_tolerance_usd else 1.0
+            fine_level = (
+                min(1.0, fines_year / self.fine_tolerance_usd) if self.fine_tolerance_usd else 1.0
+            )
             target_kyc = self.kyc_min + (self.kyc_max - self.kyc_min) * fine_level
             self.monitoring += self.adapt_rate * (target_mu - self.monitoring)
             self.kyc += self.adapt_rate * (target_kyc - self.kyc)

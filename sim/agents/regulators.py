@@ -29,7 +29,7 @@ class USRegulator(mesa.Agent):
         self.threshold = politics.threshold
         self.tighten_step = politics.tighten_step
         self.cooldown = politics.cooldown
-        self.last_move = -10**9
+        self.last_move = -(10**9)
         self.moves = 0
 
     def react(self, month: int) -> bool:

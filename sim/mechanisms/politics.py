@@ -12,4 +12,8 @@ def attention_update(
     weight_incident: float,
 ) -> float:
     """``A(t+1) = rho A(t) + w1 * spend_by_restricted + w2 * public_incidents``."""
-    return decay * attention + weight_spend * restricted_spend_musd + weight_incident * public_incidents
+    return (
+        decay * attention
+        + weight_spend * restricted_spend_musd
+        + weight_incident * public_incidents
+    )
