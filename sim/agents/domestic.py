@@ -40,8 +40,12 @@ class DomesticProviders(mesa.Agent):
         """An efficiency shock: capability rises by ``jump`` index points."""
         self.capability += jump
 
+    def grown_capability(self) -> float:
+        """Capability after this month's own growth, before any leakage."""
+        return self.capability * (1.0 + self.growth)
+
     def advance(self, frontier: float, leakage_gain: float) -> None:
         """Own growth plus absorbed leakage, never past the frontier."""
-        before = self.capability
-        self.capability = min(frontier, before * (1.0 + self.growth) + leakage_gain)
-        self.leakage_gain = max(0.0, min(leakage_gain, self.capability - before))
+        grown = self.grown_capability()
+        self.capability = min(frontier, grown + leakage_gain)
+        self.leakage_gain = max(0.0, min(leakage_gain, self.capability - grown))

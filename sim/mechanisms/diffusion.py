@@ -26,6 +26,16 @@ def diffusion_gain(weights: sp.csr_array, leaked: np.ndarray, rate: float) -> np
     return rate * np.where(has_neighbours, np.maximum(neighbour_mean - leaked, 0.0), 0.0)
 
 
-def domestic_spillover(domestic: float, best_inhouse: float, spillover: float) -> float:
-    """Domestic providers absorb ``lamD`` of the lead the best in-house model has over them."""
-    return spillover * max(best_inhouse - domestic, 0.0)
+def domestic_spillover(
+    domestic: float, capability: np.ndarray, leaked: np.ndarray, spillover: float
+) -> float:
+    """Domestic providers absorb ``lamD`` of the largest leaked lead a customer holds over them.
+
+    ``L = max_i min(max(k_i - qD, 0), l_i)``: only the part of a customer's lead that came
+    from leakage (its leaked stock ``l_i``) spills over, so in-house progress of its own is
+    not counted as leakage. Returns ``lamD * L``.
+    """
+    if capability.size == 0:
+        return 0.0
+    lead = np.minimum(np.maximum(capability - domestic, 0.0), leaked)
+    return spillover * float(lead.max())

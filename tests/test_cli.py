@@ -1,0 +1,78 @@
+"""``python -m sim`` as a user runs it, in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim import run
+from sim.metrics import METRIC_NAMES, SUMMARY_KEYS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sim", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def cli_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "run"
+    proc = _cli("seed=7", "horizon=12", "customers.n=300", f"hydra.run.dir={out}")
+    assert proc.returncode == 0, proc.stderr
+    return out, proc
+
+
+def test_cli_writes_every_result_file(cli_run):
+    out, _ = cli_run
+    assert (out / ".hydra" / "config.yaml").exists()
+    assert (out / ".hydra" / "overrides.yaml").exists()
+    summary = json.loads((out / "summary.json").read_text())
+    assert set(SUMMARY_KEYS) <= set(summary)
+    assert summary["scenario"] == "baseline" and summary["seed"] == 7
+    ts = pd.read_csv(out / "timeseries.csv")
+    assert len(ts) == 12
+    assert set(METRIC_NAMES) <= set(ts.columns)
+    customers = list(out.glob("customers.*"))
+    assert len(customers) == 1
+    table = pd.read_parquet(customers[0]) if customers[0].suffix == ".parquet" else pd.read_csv(customers[0])
+    assert len(table) == 300
+    assert {"id", "sector", "budget_usd", "capability_inhouse", "distilled_capability",
+            "spend_foreign_direct_usd", "approved", "suspended", "restricted"} <= set(table.columns)
+    for name in ("revenue", "leakage", "compliance", "market_shares", "network"):
+        png = out / "plots" / f"{name}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cli_reports_where_results_went(cli_run):
+    out, proc = cli_run
+    assert f"Results written to {out}" in proc.stderr + proc.stdout
+    assert "Headline:" in proc.stderr + proc.stdout
+
+
+def test_cli_and_api_give_the_same_numbers(cli_run):
+    out, _ = cli_run
+    summary = json.loads((out / "summary.json").read_text())
+    api = run(overrides=["seed=7", "horizon=12", "customers.n=300"]).summary
+    assert summary == json.loads(json.dumps(api))
+
+
+def test_cli_refuses_bad_config_and_leaves_no_results(tmp_path):
+    out = tmp_path / "bad"
+    proc = _cli("customers.n=0", f"hydra.run.dir={out}")
+    assert proc.returncode != 0
+    assert "customers.n = 0" in proc.stderr
+    assert not (out / "summary.json").exists()
+    assert not out.exists()
+
+
+def test_cli_refuses_unknown_key_naming_it(tmp_path):
+    proc = _cli("customers.colour=red", f"hydra.run.dir={tmp_path / 'x'}")
+    assert proc.returncode != 0
+    assert "colour" in proc.stderr
