@@ -387,7 +387,10 @@ class MarketModel(mesa.Model):
         pop.capability = new
         best_inhouse = float(new.max()) if new.size else 0.0
         spill = diffusion.domestic_spillover(
-            self.domestic.grown_capability(), new, pop.distilled + pop.diffused, self.domestic.spillover
+            self.domestic.grown_capability(),
+            new,
+            pop.distilled + pop.diffused,
+            self.domestic.spillover,
         )
         self.domestic.advance(q_frontier, spill)
         leak = float(self._spend_weights @ realised) + self.domestic.leakage_gain

@@ -21,7 +21,9 @@ def test_run_returns_summary_and_timeseries_without_writing(tmp_path, monkeypatc
 
 
 def test_run_writes_the_same_summary_when_asked(tmp_path):
-    result = run(overrides=["seed=4", "customers.n=150", "horizon=6"], output_dir=tmp_path / "r", plots=False)
+    result = run(
+        overrides=["seed=4", "customers.n=150", "horizon=6"], output_dir=tmp_path / "r", plots=False
+    )
     on_disk = json.loads((tmp_path / "r" / "summary.json").read_text())
     assert on_disk == json.loads(json.dumps(result.summary))
     assert (tmp_path / "r" / "timeseries.csv").exists()

@@ -17,8 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sim", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "sim", *args], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
 
 
 @pytest.fixture(scope="module")
@@ -41,10 +42,23 @@ def test_cli_writes_every_result_file(cli_run):
     assert set(METRIC_NAMES) <= set(ts.columns)
     customers = list(out.glob("customers.*"))
     assert len(customers) == 1
-    table = pd.read_parquet(customers[0]) if customers[0].suffix == ".parquet" else pd.read_csv(customers[0])
+    table = (
+        pd.read_parquet(customers[0])
+        if customers[0].suffix == ".parquet"
+        else pd.read_csv(customers[0])
+    )
     assert len(table) == 300
-    assert {"id", "sector", "budget_usd", "capability_inhouse", "distilled_capability",
-            "spend_foreign_direct_usd", "approved", "suspended", "restricted"} <= set(table.columns)
+    assert {
+        "id",
+        "sector",
+        "budget_usd",
+        "capability_inhouse",
+        "distilled_capability",
+        "spend_foreign_direct_usd",
+        "approved",
+        "suspended",
+        "restricted",
+    } <= set(table.columns)
     for name in ("revenue", "leakage", "compliance", "market_shares", "network"):
         png = out / "plots" / f"{name}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -43,7 +43,10 @@ def test_defaults_are_the_documented_ones():
         ("us.audit_prob=1.5", "us.audit_prob = 1.5: out of range, allowed [0, 1]"),
         ("intermediaries.azure.monitoring0=-0.1", "intermediaries.azure.monitoring0 = -0.1"),
         ("customers.sectors.platform.share=0.5", "customers.sectors.*.share: shares must sum to 1"),
-        ("developers.us_frontier.home=EU", "developers.us_frontier.home = 'EU': allowed 'US' or 'CN'"),
+        (
+            "developers.us_frontier.home=EU",
+            "developers.us_frontier.home = 'EU': allowed 'US' or 'CN'",
+        ),
         ("us.restricted_sectors=[banking]", "unknown sector 'banking'"),
         ("output.customers_format=xlsx", "output.customers_format = 'xlsx'"),
         ("horizon=0", "horizon = 0: must be >= 1"),
@@ -88,4 +91,6 @@ def test_events_with_bad_levers_or_values_are_refused():
     with pytest.raises(ConfigError, match="takes true or false"):
         small_config("+scenario.events=[{month: 3, lever: intermediary.channel_open, value: 0.3}]")
     with pytest.raises(ConfigError, match="unknown developer 'acme'"):
-        small_config("+scenario.events=[{month: 3, lever: developers.acme.in_channel, value: false}]")
+        small_config(
+            "+scenario.events=[{month: 3, lever: developers.acme.in_channel, value: false}]"
+        )

@@ -24,7 +24,12 @@ def test_summary_has_the_results_contract(baseline_run):
 def test_money_is_conserved_every_month(baseline_run):
     ts = baseline_run.timeseries
     model = baseline_run.model
-    paid = ts["spend_foreign_direct"] + ts["spend_reseller"] + ts["spend_domestic"] + ts["spend_inhouse"]
+    paid = (
+        ts["spend_foreign_direct"]
+        + ts["spend_reseller"]
+        + ts["spend_domestic"]
+        + ts["spend_inhouse"]
+    )
     growth = model.config.customers.budget_growth
     budgets = model.population.budget0.sum() * (1 + growth) ** np.arange(len(ts))
     np.testing.assert_allclose(paid, budgets, rtol=1e-9)
@@ -39,14 +44,21 @@ def test_money_is_conserved_every_month(baseline_run):
 
 def test_market_shares_sum_to_one(baseline_run):
     ts = baseline_run.timeseries
-    total = ts["share_foreign_direct"] + ts["share_reseller"] + ts["share_domestic"] + ts["share_inhouse"]
+    total = (
+        ts["share_foreign_direct"]
+        + ts["share_reseller"]
+        + ts["share_domestic"]
+        + ts["share_inhouse"]
+    )
     np.testing.assert_allclose(total, 1.0, rtol=1e-12)
     assert ((ts[["share_foreign_direct", "share_domestic"]] >= 0).all()).all()
 
 
 def test_no_harvesting_means_no_leakage():
-    sectors = [f"customers.sectors.{s}.harvesters=0" for s in
-               ("platform", "fintech", "gaming", "manufacturing", "research", "other")]
+    sectors = [
+        f"customers.sectors.{s}.harvesters=0"
+        for s in ("platform", "fintech", "gaming", "manufacturing", "research", "other")
+    ]
     result = simulate(small_config(*sectors))
     assert result.summary["harvested_tokens"] == 0
     assert result.summary["leakage_capability"] == 0
@@ -56,10 +68,13 @@ def test_no_harvesting_means_no_leakage():
 
 
 def test_perfect_detection_stops_undetected_harvesting():
-    result = simulate(small_config(
-        "intermediaries.azure.monitoring0=1.0", "intermediaries.azure.adaptive=false",
-        "detection.kappa=1e12",
-    ))
+    result = simulate(
+        small_config(
+            "intermediaries.azure.monitoring0=1.0",
+            "intermediaries.azure.adaptive=false",
+            "detection.kappa=1e12",
+        )
+    )
     assert result.summary["harvested_tokens"] > 0
     assert result.summary["harvested_tokens_undetected"] == 0
 
@@ -76,8 +91,11 @@ def test_closed_channel_means_zero_foreign_spend():
 
 
 def test_capability_never_exceeds_the_frontier_or_teacher():
-    model = MarketModel(small_config("distillation.efficiency=1.0", "distillation.half_samples=1",
-                                     "diffusion.rate=1.0"))
+    model = MarketModel(
+        small_config(
+            "distillation.efficiency=1.0", "distillation.half_samples=1", "diffusion.rate=1.0"
+        )
+    )
     while model.running:
         teacher = model.served_developer().capability(model.month)
         frontier = model.frontier.capability(model.month)
@@ -97,9 +115,15 @@ def test_same_seed_same_numbers_different_seed_different():
 
 
 def test_restricting_everyone_stops_direct_sales_and_creates_violations():
-    result = simulate(small_config("us.rule_level=1.0", "customers.evade_propensity=0.9",
-                                   "intermediaries.azure.kyc0=0.3", "intermediaries.azure.kyc_min=0.3",
-                                   "intermediaries.azure.adaptive=false"))
+    result = simulate(
+        small_config(
+            "us.rule_level=1.0",
+            "customers.evade_propensity=0.9",
+            "intermediaries.azure.kyc0=0.3",
+            "intermediaries.azure.kyc_min=0.3",
+            "intermediaries.azure.adaptive=false",
+        )
+    )
     s = result.summary
     assert result.timeseries["spend_foreign_direct"].sum() == 0
     assert s["violations"] > 0
@@ -108,8 +132,9 @@ def test_restricting_everyone_stops_direct_sales_and_creates_violations():
 
 
 def test_full_kyc_blocks_resellers():
-    result = simulate(small_config("us.rule_level=1.0", "customers.evade_propensity=0.9",
-                                   "us.kyc_duty=1.0"))
+    result = simulate(
+        small_config("us.rule_level=1.0", "customers.evade_propensity=0.9", "us.kyc_duty=1.0")
+    )
     assert result.summary["violations"] == 0
     assert result.summary["china_spend_foreign"] == 0
 
@@ -121,8 +146,11 @@ def test_localisation_caps_offshore_share():
 
 
 def test_withdrawal_falls_back_to_the_next_model():
-    result = simulate(small_config("developers.us_frontier.tolerance=0.0001",
-                                   "developers.us_second.tolerance=1e9"))
+    result = simulate(
+        small_config(
+            "developers.us_frontier.tolerance=0.0001", "developers.us_second.tolerance=1e9"
+        )
+    )
     ts = result.timeseries
     assert result.summary["model_withdrawals"] == 1
     month = int(ts.index[ts["model_withdrawals"] > 0][0])
@@ -161,8 +189,15 @@ def test_agents_are_mesa_agents_addressable_by_type(baseline_run):
 def test_network_holds_every_kind_of_player_and_edge(baseline_run):
     g = baseline_run.model.network
     kinds = {k for _, k in g.nodes(data="kind")}
-    assert kinds == {"developer", "intermediary", "customer", "international", "domestic",
-                     "reseller", "regulator"}
+    assert kinds == {
+        "developer",
+        "intermediary",
+        "customer",
+        "international",
+        "domestic",
+        "reseller",
+        "regulator",
+    }
     edge_kinds = {k for _, _, k in g.edges(data="kind")}
     assert edge_kinds == {"licensing", "service", "knowledge", "oversight"}
     knowledge = sum(1 for _, _, k in g.edges(data="kind") if k == "knowledge")
@@ -173,12 +208,17 @@ def test_mesa_batch_run_drives_the_model():
     rows = mesa.batch_run(
         MarketModel,
         parameters={"customers.n": 80, "international.n": 10, "horizon": 4, "seed": [1, 2]},
-        iterations=1, max_steps=10, number_processes=1, display_progress=False,
+        iterations=1,
+        max_steps=10,
+        number_processes=1,
+        display_progress=False,
     )
     assert {r["seed"] for r in rows} == {1, 2}
     assert [r["Step"] for r in rows] == [3, 3]  # the last of 4 monthly records (0-based)
     assert all(r["china_spend_foreign"] > 0 for r in rows)
-    direct = MarketModel(**{"customers.n": 80, "international.n": 10, "horizon": 4, "seed": 1}).run()
+    direct = MarketModel(
+        **{"customers.n": 80, "international.n": 10, "horizon": 4, "seed": 1}
+    ).run()
     assert rows[0]["china_spend_foreign"] == direct.records[-1]["china_spend_foreign"]
 
 

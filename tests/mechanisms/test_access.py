@@ -70,9 +70,7 @@ def test_approval_full_kyc_full_intent_rejects_unless_draw_is_one():
 
 
 def test_foreign_access_all_conditions_met():
-    got = foreign_access(
-        np.array([T]), np.array([F]), np.array([F]), np.array([T]), np.array([F])
-    )
+    got = foreign_access(np.array([T]), np.array([F]), np.array([F]), np.array([T]), np.array([F]))
     np.testing.assert_array_equal(got, [T])
 
 
@@ -87,7 +85,9 @@ def test_foreign_access_each_blocking_condition_alone():
     np.testing.assert_array_equal(got, [T, F, F, F, F, F])
 
 
-def _reseller(restricted, blocked=None, channel_open=None, barred=None, evade=None, kyc=None, draw=None):
+def _reseller(
+    restricted, blocked=None, channel_open=None, barred=None, evade=None, kyc=None, draw=None
+):
     n = len(restricted)
     return reseller_access(
         np.asarray(restricted, dtype=bool),
@@ -111,9 +111,7 @@ def test_reseller_nobody_unrestricted_evades():
 def test_reseller_full_kyc_stops_everyone():
     rng = np.random.default_rng(1)
     n = 1000
-    got = _reseller(
-        np.ones(n, dtype=bool), evade=np.ones(n), kyc=np.ones(n), draw=rng.random(n)
-    )
+    got = _reseller(np.ones(n, dtype=bool), evade=np.ones(n), kyc=np.ones(n), draw=rng.random(n))
     assert not got.any()
     # Draw exactly 0 is the most favourable draw: threshold 1 * (1 - 1) = 0, 0 < 0 is false.
     assert not _reseller([T], evade=[1.0], kyc=[1.0], draw=[0.0]).any()

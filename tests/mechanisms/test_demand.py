@@ -52,7 +52,7 @@ def test_single_available_option_gets_everything():
 def test_row_with_nothing_available_is_all_zeros():
     u = np.array([[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]])
     available = np.array([[F, F, F], [T, T, F]])
-    with np.errstate(all="raise"):  # no invalid/divide warnings either
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
         s = choice_shares(u, available)
     np.testing.assert_array_equal(s[0], [0.0, 0.0, 0.0])
     assert np.isfinite(s).all()
