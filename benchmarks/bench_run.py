@@ -90,7 +90,7 @@ def run_to_horizon(model: Any) -> None:
 
 def short_path(filename: str) -> str:
     """A profile entry's file, relative to the project or site-packages when inside them."""
-    for prefix in (str(ROOT) + os.sep, SITE + os.sep):
+    for prefix in (SITE + os.sep, str(ROOT) + os.sep):
         if filename.startswith(prefix):
             return filename[len(prefix) :]
     return filename
@@ -101,6 +101,8 @@ def top_functions(profile: cProfile.Profile, wall: float, limit: int) -> list[di
     stats = pstats.Stats(profile, stream=io.StringIO())
     rows = []
     for (filename, line, func), (_cc, ncalls, tottime, cumtime, _callers) in stats.stats.items():
+        if filename == __file__:
+            continue  # this script's own driver frames
         where = f"{short_path(filename)}:{line}({func})" if line else func
         rows.append(
             {

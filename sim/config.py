@@ -32,6 +32,29 @@ def register_plugins() -> None:
     for cls in (ScenarioFolderSource, ScenarioSearchPath):
         plugins.register(cls)
     register_configs()
+    if not OmegaConf.has_resolver("sim_scenario_catalogue"):
+        OmegaConf.register_new_resolver("sim_scenario_catalogue", scenario_catalogue)
+
+
+def scenario_catalogue() -> str:
+    """One line per available scenario: its name and the first sentence of its description."""
+    import yaml
+
+    from sim.paths import scenario_dirs
+
+    seen: dict[str, str] = {}
+    for folder in scenario_dirs():
+        for file in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+            if file.stem in seen:
+                continue
+            try:
+                text = (yaml.safe_load(file.read_text(encoding="utf-8")) or {}).get("scenario", {})
+                first = " ".join(str(text.get("description", "")).split()).split(". ")[0]
+            except (yaml.YAMLError, AttributeError):
+                first = "(unreadable file)"
+            seen[file.stem] = first.rstrip(".")
+    width = max(map(len, seen), default=0)
+    return "\n".join(f"  {name:<{width}}  {desc}" for name, desc in seen.items())
 
 
 def compose(scenario: str | None = None, overrides: Sequence[str] = ()) -> DictConfig:

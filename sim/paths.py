@@ -19,3 +19,12 @@ def scenario_dirs() -> list[Path]:
         if p
     ]
     return [*extra, SCENARIO_DIR]
+
+
+def scenario_file(name: str) -> Path | None:
+    """The file a scenario name resolves to (first match in :func:`scenario_dirs`), if any."""
+    for folder in scenario_dirs():
+        candidate = folder / f"{name}.yaml"
+        if candidate.is_file():
+            return candidate
+    return None

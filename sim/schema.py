@@ -522,7 +522,13 @@ class PoliticsConfig:
         0.2, "probability", ASSUMPTION, "Chance a detected incident becomes public", 0, 1
     )
     endogenous: bool = param(False, "flag", "model.md", "Rules respond to attention")
-    threshold: float = param(2.0, "attention", ASSUMPTION, "Attention that triggers tightening", 0)
+    threshold: float = param(
+        6.0,
+        "attention",
+        f"{ASSUMPTION}; near the baseline's attention level, so incidents above the usual trigger it",
+        "Attention that triggers tightening",
+        0,
+    )
     tighten_step: float = param(
         0.25, "rule level", ASSUMPTION, "US rule-level rise per trigger", 0, 1
     )
@@ -545,11 +551,16 @@ class EventConfig:
 
 @dataclass
 class ScenarioConfig:
-    """A named scenario: a description and a timeline of dated policy events."""
+    """A named scenario: what it represents, the question it answers, dated policy events.
+
+    ``expect`` maps summary keys to "higher" or "lower": the direction the scenario should
+    move them against ``baseline`` on average over seeds (checked by the test suite).
+    """
 
     name: str = "baseline"
     description: str = ""
     question: str = ""
+    expect: dict[str, str] = field(default_factory=dict)
     events: list[EventConfig] = field(default_factory=list)
 
 

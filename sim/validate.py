@@ -170,7 +170,9 @@ def validate(cfg: DictConfig) -> None:
     _check_cross(cfg, problems)
     _check_events(cfg, problems)
     if problems:
+        from sim.paths import scenario_file
+
         name = OmegaConf.select(cfg, "scenario.name", default="?")
-        raise ConfigError(
-            f"Invalid configuration (scenario {name!r}):\n  - " + "\n  - ".join(problems)
-        )
+        file = scenario_file(name)
+        where = f"scenario {name!r}" + (f", file {file}" if file else "")
+        raise ConfigError(f"Invalid configuration ({where}):\n  - " + "\n  - ".join(problems))

@@ -13,11 +13,50 @@ import os
 
 from hydra.core.config_search_path import ConfigSearchPath
 from hydra.core.object_type import ObjectType
+from hydra.errors import ConfigCompositionException
 from hydra.plugins.config_source import ConfigLoadError, ConfigResult, ConfigSource
 from hydra.plugins.search_path_plugin import SearchPathPlugin
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
 GROUP = "scenario"
+
+
+class ScenarioFileError(ConfigCompositionException):
+    """A scenario file refused before the run; Hydra prints the message without a traceback."""
+
+
+def check_scenario_text(text: str, file: str) -> DictConfig:
+    """Parse a scenario file and check its structure against the schema, naming the file.
+
+    Refuses malformed YAML, a missing ``scenario:`` block, a name that differs from the file
+    name, unknown keys and values of the wrong type. Ranges are checked later, with the rest
+    of the composed config, by :func:`sim.validate.validate`.
+    """
+    from sim.schema import Config
+
+    stem = os.path.splitext(os.path.basename(file))[0]
+    try:
+        cfg = OmegaConf.create(text) if text.strip() else None
+    except Exception as e:
+        raise ScenarioFileError(f"Scenario file {file} is not valid YAML: {e}") from None
+    if not isinstance(cfg, DictConfig) or not isinstance(cfg.get("scenario"), DictConfig):
+        raise ScenarioFileError(
+            f"Scenario file {file}: needs a top-level 'scenario:' block with name, description "
+            "and events (see scenarios/baseline.yaml)"
+        )
+    name = cfg.scenario.get("name")
+    if name is None:
+        cfg.scenario.name = stem
+    elif name != stem:
+        raise ScenarioFileError(
+            f"Scenario file {file}: scenario.name = {name!r} must match the file name {stem!r}"
+        )
+    try:
+        OmegaConf.merge(OmegaConf.structured(Config), cfg)
+    except OmegaConfBaseException as e:
+        raise ScenarioFileError(f"Scenario file {file}: key '{e.full_key}': {e.msg}") from None
+    return cfg
 
 
 class ScenarioFolderSource(ConfigSource):
@@ -40,12 +79,7 @@ class ScenarioFolderSource(ConfigSource):
             raise ConfigLoadError(f"Scenario not found: {config_path}")
         with open(file, encoding="utf-8") as f:
             text = f.read()
-        try:
-            cfg = OmegaConf.create(text) if text.strip() else OmegaConf.create({})
-        except Exception as e:  # malformed YAML: name the file
-            raise ConfigLoadError(f"Scenario file {file} is not valid YAML: {e}") from e
-        if not isinstance(cfg, type(OmegaConf.create({}))):
-            raise ConfigLoadError(f"Scenario file {file} must hold a mapping at the top level")
+        cfg = check_scenario_text(text, file)
         return ConfigResult(
             config=cfg,
             path=f"{self.scheme()}://{self.path}",

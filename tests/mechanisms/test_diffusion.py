@@ -93,13 +93,6 @@ def test_isolated_nodes_gain_nothing():
     assert gain[1] == pytest.approx(0.5)  # neighbour mean 1.0, own 0
 
 
-def test_isolated_node_gains_nothing_even_with_unnormalised_weights():
-    # The isolated-row rule holds for any weights with an all-zero row.
-    a = _csr([(0, 1)], 3)
-    gain = diffusion_gain(a, np.array([0.5, 0.5, 0.0]), 1.0)
-    np.testing.assert_array_equal(gain, [0.0, 0.0, 0.0])
-
-
 def test_gain_linear_in_rate():
     w = row_normalised(_csr([(0, 1), (1, 2), (0, 2), (2, 3)], 4))
     leaked = np.array([0.1, 0.7, 0.2, 0.0])
@@ -107,10 +100,10 @@ def test_gain_linear_in_rate():
     g2 = diffusion_gain(w, leaked, 0.06)
     np.testing.assert_allclose(g2, 3 * g1, rtol=1e-12)
     # Node 0: neighbours 1, 2 -> mean 0.45, surplus 0.35 -> 0.02 * 0.35.
-    # Node 3: neighbour 2 -> 0.2 surplus -> 0.02 * 0.2.
-    np.testing.assert_allclose(
-        g1, [0.007, 0.0, 0.02 * (0.4 / 3 - 0.2) if False else 0.0, 0.004], atol=1e-15
-    )
+    # Node 1: neighbours 0, 2 -> mean 0.15 < 0.7 -> 0.
+    # Node 2: neighbours 0, 1, 3 -> mean 0.8 / 3, surplus 0.8 / 3 - 0.2 = 0.2 / 3.
+    # Node 3: neighbour 2 -> surplus 0.2 -> 0.02 * 0.2.
+    np.testing.assert_allclose(g1, [0.007, 0.0, 0.02 * 0.2 / 3, 0.004], rtol=1e-12, atol=1e-15)
 
 
 def test_works_on_csr_array_and_large_sparse_graph():
@@ -144,11 +137,29 @@ def test_works_on_csr_array_and_large_sparse_graph():
 
 
 def test_domestic_spillover_zero_when_domestic_ahead_or_equal():
-    assert domestic_spillover(1.0, 0.9, 0.1) == 0.0
-    assert domestic_spillover(1.0, 1.0, 0.1) == 0.0
+    k = np.array([0.9, 1.0, 0.5])
+    leaked = np.array([0.3, 0.3, 0.3])
+    assert domestic_spillover(1.0, k, leaked, 0.1) == 0.0
 
 
-def test_domestic_spillover_share_of_lead():
-    assert domestic_spillover(1.0, 1.2, 0.1) == pytest.approx(0.02)
-    assert domestic_spillover(0.5, 1.5, 0.25) == pytest.approx(0.25)
-    assert domestic_spillover(0.5, 1.5, 0.0) == 0.0
+def test_domestic_spillover_zero_without_leakage():
+    # Customers far ahead through their own progress: nothing leaked, nothing spills.
+    k = np.array([1.5, 2.0])
+    assert domestic_spillover(1.0, k, np.zeros(2), 0.1) == 0.0
+
+
+def test_domestic_spillover_empty_population():
+    assert domestic_spillover(1.0, np.zeros(0), np.zeros(0), 0.1) == 0.0
+
+
+def test_domestic_spillover_share_of_largest_leaked_lead():
+    # qD = 1: leads (0.2, 0.5, 0), capped by leaked stock (0.3, 0.1, 0.5) -> (0.2, 0.1, 0).
+    # Largest 0.2, times lamD 0.1 -> 0.02.
+    k = np.array([1.2, 1.5, 0.8])
+    leaked = np.array([0.3, 0.1, 0.5])
+    assert domestic_spillover(1.0, k, leaked, 0.1) == pytest.approx(0.02, rel=1e-12)
+    assert domestic_spillover(1.0, k, leaked, 0.0) == 0.0
+    # Lead entirely leaked: the whole lead counts (0.25 * 0.5).
+    assert domestic_spillover(0.5, np.array([1.0]), np.array([0.7]), 0.25) == pytest.approx(
+        0.125, rel=1e-12
+    )
