@@ -209,9 +209,13 @@ def test_network_cross_links_count_by_hand():
     p = np.bincount(sector) / sector.size
     adj = knowledge_network(sector, budget, 1, 4.0, np.random.SeedSequence(2))
     coo = sp.triu(adj, k=1).tocoo()
-    cross = (sector[coo.row] != sector[coo.col]).sum()
+    is_cross = sector[coo.row] != sector[coo.col]
     expected = 4.0 * 4000 / 2 * (1 - (p**2).sum())
-    assert cross == pytest.approx(expected, rel=0.05)
+    assert is_cross.sum() == pytest.approx(expected, rel=0.05)
+    # Random links never land inside a sector: within-sector edges are exactly the
+    # Barabasi-Albert edges, attach * (m_s - attach) per sector (here attach = 1).
+    sizes = np.bincount(sector)
+    assert (~is_cross).sum() == sum(1 * (m - 1) for m in sizes)
 
 
 def test_network_hubs_are_the_largest_spenders(network):

@@ -1,0 +1,171 @@
+"""The scenario library: every scenario loads, moves outcomes as its file says, and bad
+scenario files are refused naming the file and the key."""
+
+from __future__ import annotations
+
+import math
+from functools import cache
+
+import numpy as np
+import pytest
+import yaml
+
+from sim import run
+from sim.config import as_config, compose
+from sim.paths import SCENARIO_DIR
+from sim.validate import ConfigError
+
+LIBRARY = {
+    "baseline",
+    "tightened_export_rules",
+    "leaky_safeguards",
+    "strict_safeguards",
+    "china_data_localization",
+    "domestic_catch_up",
+    "reseller_evasion",
+    "decoupling",
+    "two_way_scrutiny",
+    "closed_channel",
+    "endogenous_politics",
+}
+SEEDS = range(4)
+SCENARIOS = sorted(LIBRARY - {"baseline"})
+
+
+def _file(name: str) -> dict:
+    return yaml.safe_load((SCENARIO_DIR / f"{name}.yaml").read_text(encoding="utf-8"))
+
+
+@cache
+def _mean_summary(name: str) -> dict[str, float]:
+    rows = [run(scenario=name, overrides=[f"seed={s}"]).summary for s in SEEDS]
+    keys = [k for k, v in rows[0].items() if isinstance(v, int | float) or v is None]
+    return {k: float(np.mean([math.nan if r[k] is None else r[k] for r in rows])) for k in keys}
+
+
+def test_the_library_is_complete():
+    assert {p.stem for p in SCENARIO_DIR.glob("*.yaml")} >= LIBRARY
+
+
+@pytest.mark.parametrize("name", sorted(LIBRARY))
+def test_each_scenario_documents_itself_and_validates(name):
+    text = _file(name)["scenario"]
+    assert text["name"] == name
+    assert len(text["description"]) > 40 and text["question"].endswith("?")
+    cfg = as_config(compose(name))
+    assert cfg.scenario.name == name
+    if name != "baseline":
+        assert cfg.scenario.expect, "a scenario says which outcomes it should move"
+        assert set(cfg.scenario.expect.values()) <= {"higher", "lower"}
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_scenario_moves_outcomes_as_expected_against_baseline(name):
+    expect = _file(name)["scenario"]["expect"]
+    base, scen = _mean_summary("baseline"), _mean_summary(name)
+    for key, direction in expect.items():
+        assert key in base, f"{name}: unknown outcome {key}"
+        if direction == "higher":
+            assert scen[key] > base[key], (
+                f"{name}: {key} {scen[key]:.4g} not above baseline {base[key]:.4g}"
+            )
+        else:
+            assert scen[key] < base[key], (
+                f"{name}: {key} {scen[key]:.4g} not below baseline {base[key]:.4g}"
+            )
+
+
+def test_closed_channel_has_no_foreign_spend_after_exit():
+    for seed in SEEDS:
+        ts = run(scenario="closed_channel", overrides=[f"seed={seed}"]).timeseries
+        assert (ts["china_spend_foreign"].iloc[24:] == 0).all()
+        assert (ts["harvested_tokens"].iloc[24:] == 0).all()
+        assert ts["china_spend_foreign"].iloc[:24].min() > 0
+
+
+def test_ramped_event_moves_linearly_and_holds():
+    ts = run(scenario="tightened_export_rules", overrides=["customers.n=200"]).timeseries
+    level = ts["us_rule_level"].to_numpy()
+    assert (level[:12] == 0.05).all()
+    np.testing.assert_allclose(level[12:18], 0.05 + (0.5 - 0.05) * np.arange(1, 7) / 6)
+    assert (level[18:] == 0.5).all()
+
+
+def test_event_month_can_be_overridden_from_the_command_line():
+    cfg = as_config(compose("tightened_export_rules", ["scenario.events.0.month=24"]))
+    assert cfg.scenario.events[0].month == 24
+    assert cfg.scenario.events[1].month == 12
+
+
+def test_endogenous_policy_tightens_only_when_switched_on():
+    on = run(scenario="endogenous_politics", overrides=["seed=0"]).timeseries
+    off = run(
+        scenario="endogenous_politics", overrides=["seed=0", "politics.endogenous=false"]
+    ).timeseries
+    assert on["policy_moves"].sum() >= 1
+    assert off["policy_moves"].sum() == 0 and (off["us_rule_level"] == 0.05).all()
+
+
+@pytest.fixture
+def user_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("SIM_SCENARIO_PATH", str(tmp_path))
+    return tmp_path
+
+
+def _refusal(folder, name: str, text: str) -> str:
+    (folder / f"{name}.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        as_config(compose(name))
+    return str(err.value)
+
+
+def test_user_scenarios_load_from_a_folder_they_point_to(user_folder):
+    (user_folder / "mine.yaml").write_text(
+        "scenario:\n  name: mine\n  description: test.\n  events:\n"
+        "    - {month: 2, lever: us.rule_level, value: 1.0}\ncustomers:\n  n: 120\n"
+    )
+    result = run(scenario="mine", overrides=["horizon=4"])
+    assert result.summary["scenario"] == "mine" and result.summary["customers_n"] == 120
+    assert list(result.timeseries["us_rule_level"]) == [0.05, 0.05, 1.0, 1.0]
+
+
+def test_user_folder_via_hydra_searchpath(tmp_path):
+    (tmp_path / "elsewhere.yaml").write_text("scenario:\n  name: elsewhere\n  description: x.\n")
+    cfg = as_config(compose("elsewhere", [f"hydra.searchpath=[scenarios://{tmp_path}]"]))
+    assert cfg.scenario.name == "elsewhere"
+
+
+def test_malformed_yaml_is_refused_naming_the_file(user_folder):
+    msg = _refusal(user_folder, "broken", "scenario:\n  name: broken\n  events: [\n")
+    assert str(user_folder / "broken.yaml") in msg and "not valid YAML" in msg
+
+
+def test_unknown_parameter_is_refused_naming_file_and_key(user_folder):
+    msg = _refusal(user_folder, "typo", "scenario:\n  name: typo\ncustomers:\n  nn: 5\n")
+    assert str(user_folder / "typo.yaml") in msg and "customers.nn" in msg
+
+
+def test_wrong_type_is_refused_naming_file_and_key(user_folder):
+    msg = _refusal(user_folder, "wrongtype", "scenario:\n  name: wrongtype\nhorizon: soon\n")
+    assert str(user_folder / "wrongtype.yaml") in msg and "horizon" in msg
+
+
+def test_out_of_range_value_is_refused_naming_file_and_key(user_folder):
+    msg = _refusal(user_folder, "range", "scenario:\n  name: range\nus:\n  audit_prob: 3\n")
+    assert str(user_folder / "range.yaml") in msg and "us.audit_prob = 3" in msg
+
+
+def test_event_after_the_horizon_is_refused_naming_file(user_folder):
+    msg = _refusal(
+        user_folder,
+        "late",
+        "scenario:\n  name: late\n  events:\n"
+        "    - {month: 80, lever: cn.localisation, value: 0.5}\n",
+    )
+    assert str(user_folder / "late.yaml") in msg
+    assert "scenario.events.0.month = 80: outside the horizon, allowed 0..59" in msg
+
+
+def test_a_scenario_named_unlike_its_file_is_refused(user_folder):
+    msg = _refusal(user_folder, "alias", "scenario:\n  name: something_else\n")
+    assert "must match the file name 'alias'" in msg
