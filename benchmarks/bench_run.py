@@ -66,15 +66,29 @@ PHASES = (
 # ---------------------------------------------------------------------------- helpers
 
 
-def summary(samples: Sequence[float]) -> dict[str, Any]:
-    """Median, min and max of timing samples (seconds), with the samples themselves."""
+def summary(wall: Sequence[float], cpu: Sequence[float]) -> dict[str, Any]:
+    """Median, min and max of wall-clock samples, median and min of CPU samples (seconds)."""
     return {
-        "n": len(samples),
-        "median": statistics.median(samples),
-        "min": min(samples),
-        "max": max(samples),
-        "samples": list(samples),
+        "n": len(wall),
+        "median": statistics.median(wall),
+        "min": min(wall),
+        "max": max(wall),
+        "samples": list(wall),
+        "cpu_median": statistics.median(cpu),
+        "cpu_min": min(cpu),
+        "cpu_samples": list(cpu),
     }
+
+
+def stamp() -> tuple[float, float]:
+    """Wall clock and this process's CPU time (user + system), in seconds."""
+    return time.perf_counter(), time.process_time()
+
+
+def children_cpu() -> float:
+    """CPU time (user + system) of the waited-for child processes so far, in seconds."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
 
 
 def peak_rss_kib() -> int:
@@ -141,14 +155,14 @@ def wrap_phases(model: Any, totals: dict[str, float]) -> None:
 def large_worker(n: int, horizon: int, mode: str, top: int) -> dict[str, Any]:
     """One large run in this (fresh) process; ``mode`` is time, phases or profile."""
     rss_start = peak_rss_kib()
-    t0 = time.perf_counter()
+    t0 = stamp()
     from sim.config import as_config, compose
     from sim.model import MarketModel
 
-    t1 = time.perf_counter()
+    t1 = stamp()
     rss_imported = peak_rss_kib()
     config = as_config(compose(overrides=[f"customers.n={n}", f"horizon={horizon}"]))
-    t2 = time.perf_counter()
+    t2 = stamp()
     out: dict[str, Any] = {"n": n, "horizon": horizon, "mode": mode}
 
     if mode == "profile":
@@ -156,24 +170,24 @@ def large_worker(n: int, horizon: int, mode: str, top: int) -> dict[str, Any]:
         build_prof.enable()
         model = MarketModel(config)
         build_prof.disable()
-        t3 = time.perf_counter()
+        t3 = stamp()
         step_prof = cProfile.Profile()
         step_prof.enable()
         run_to_horizon(model)
         step_prof.disable()
-        t4 = time.perf_counter()
-        out["build_top"] = top_functions(build_prof, t3 - t2, top)
-        out["step_top"] = top_functions(step_prof, t4 - t3, top)
+        t4 = stamp()
+        out["build_top"] = top_functions(build_prof, t3[0] - t2[0], top)
+        out["step_top"] = top_functions(step_prof, t4[0] - t3[0], top)
     else:
         model = MarketModel(config)
-        t3 = time.perf_counter()
+        t3 = stamp()
         totals: dict[str, float] = {}
         if mode == "phases":
             wrap_phases(model, totals)
         run_to_horizon(model)
-        t4 = time.perf_counter()
+        t4 = stamp()
         if mode == "phases":
-            step_total = t4 - t3
+            step_total = t4[0] - t3[0]
             totals["other (timeline, served/frontier, step overhead)"] = step_total - sum(
                 totals.values()
             )
@@ -181,10 +195,13 @@ def large_worker(n: int, horizon: int, mode: str, top: int) -> dict[str, Any]:
 
     out.update(
         {
-            "import_s": t1 - t0,
-            "config_s": t2 - t1,
-            "build_s": t3 - t2,
-            "step_s": t4 - t3,
+            "import_s": t1[0] - t0[0],
+            "config_s": t2[0] - t1[0],
+            "build_s": t3[0] - t2[0],
+            "step_s": t4[0] - t3[0],
+            "config_cpu_s": t2[1] - t1[1],
+            "build_cpu_s": t3[1] - t2[1],
+            "step_cpu_s": t4[1] - t3[1],
             "months_stepped": model.month,
             "customers": model.population.size,
             "rss_start_kib": rss_start,
@@ -225,47 +242,46 @@ def bench_in_process(repeats: int) -> dict[str, Any]:
     from sim.model import MarketModel
 
     import_s = time.perf_counter() - t0
-    config_s, build_s, step_s, total_s = [], [], [], []
+    parts = ("config", "build", "step", "total")
+    wall: dict[str, list[float]] = {k: [] for k in parts}
+    cpu: dict[str, list[float]] = {k: [] for k in parts}
     customers = months = 0
     for _ in range(repeats):
-        a = time.perf_counter()
+        a = stamp()
         config = as_config(compose())
-        b = time.perf_counter()
+        b = stamp()
         model = MarketModel(config)
-        c = time.perf_counter()
+        c = stamp()
         run_to_horizon(model)
-        d = time.perf_counter()
-        config_s.append(b - a)
-        build_s.append(c - b)
-        step_s.append(d - c)
-        total_s.append(d - a)
+        d = stamp()
+        for key, (start, end) in zip(parts, ((a, b), (b, c), (c, d), (a, d)), strict=True):
+            wall[key].append(end[0] - start[0])
+            cpu[key].append(end[1] - start[1])
         customers, months = model.population.size, model.month
     return {
         "customers": customers,
         "months": months,
         "import_once_s": import_s,
-        "config": summary(config_s),
-        "build": summary(build_s),
-        "step": summary(step_s),
-        "total": summary(total_s),
+        **{key: summary(wall[key], cpu[key]) for key in parts},
     }
 
 
 def time_command(cmd: list[str], repeats: int, check_summary: bool = False) -> dict[str, Any]:
-    """Wall time of a subprocess run from the project root, each repeat in its own run dir."""
-    samples = []
+    """Wall and CPU time of a subprocess run from the project root (a fresh run dir each)."""
+    wall, cpu = [], []
     for _ in range(repeats):
         with tempfile.TemporaryDirectory(prefix="sim-bench-") as tmp:
             run_dir = Path(tmp) / "run"
             full = [*cmd, f"hydra.run.dir={run_dir}"] if check_summary else cmd
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), children_cpu()
             proc = subprocess.run(full, cwd=ROOT, capture_output=True, text=True, check=False)
-            samples.append(time.perf_counter() - t0)
+            wall.append(time.perf_counter() - t0)
+            cpu.append(children_cpu() - c0)
             if proc.returncode != 0:
                 raise RuntimeError(f"{' '.join(full)} failed ({proc.returncode}):\n{proc.stderr}")
             if check_summary and not (run_dir / "summary.json").is_file():
                 raise RuntimeError(f"{' '.join(full)} wrote no summary.json in {run_dir}")
-    return summary(samples)
+    return summary(wall, cpu)
 
 
 def bench_cli(repeats: int) -> dict[str, Any]:
@@ -288,10 +304,14 @@ def bench_large(n: int, horizon: int, repeats: int) -> dict[str, Any]:
         "n": n,
         "horizon": horizon,
         "runs": runs,
-        "config": summary([r["config_s"] for r in runs]),
-        "build": summary([r["build_s"] for r in runs]),
-        "step": summary([r["step_s"] for r in runs]),
-        "total": summary([r["config_s"] + r["build_s"] + r["step_s"] for r in runs]),
+        **{
+            key: summary([r[f"{key}_s"] for r in runs], [r[f"{key}_cpu_s"] for r in runs])
+            for key in ("config", "build", "step")
+        },
+        "total": summary(
+            [r["config_s"] + r["build_s"] + r["step_s"] for r in runs],
+            [r["config_cpu_s"] + r["build_cpu_s"] + r["step_cpu_s"] for r in runs],
+        ),
         "peak_rss_kib_max": max(r["peak_rss_kib"] for r in runs),
         "rss_after_import_kib_max": max(r["rss_after_import_kib"] for r in runs),
     }
@@ -343,11 +363,15 @@ def gib(kib: float) -> str:
 
 def table(results: dict[str, Any]) -> str:
     """The results as a plain-text table."""
-    rows: list[tuple[str, str, str, str, str]] = []
+    rows: list[tuple[str, ...]] = []
 
     def timing(label: str, s: dict[str, Any]) -> None:
         rows.append(
-            (label, str(s["n"]), f"{s['median']:.3f}", f"{s['min']:.3f}", f"{s['max']:.3f}")
+            (
+                label,
+                str(s["n"]),
+                *(f"{s[k]:.3f}" for k in ("median", "min", "max", "cpu_median", "cpu_min")),
+            )
         )
 
     if "in_process" in results:
@@ -371,9 +395,11 @@ def table(results: dict[str, Any]) -> str:
         timing(f"{what}: step to horizon", r["step"])
         timing(f"{what}: total (excl. imports)", r["total"])
     width = max(len(r[0]) for r in rows) if rows else 10
-    lines = [f"{'benchmark':<{width}}  {'n':>2}  {'median s':>9}  {'min s':>9}  {'max s':>9}"]
+    heads = ("wall med", "wall min", "wall max", "cpu med", "cpu min")
+    lines = [f"{'benchmark':<{width}}  {'n':>2}" + "".join(f"  {h:>8}" for h in heads)]
     lines.append("-" * len(lines[0]))
-    lines += [f"{a:<{width}}  {b:>2}  {c:>9}  {d:>9}  {e:>9}" for a, b, c, d, e in rows]
+    lines += [f"{r[0]:<{width}}  {r[1]:>2}" + "".join(f"  {x:>8}" for x in r[2:]) for r in rows]
+    lines.append("(seconds; cpu = user + system CPU time of the process or subprocess)")
     if "large" in results:
         r = results["large"]
         lines.append(

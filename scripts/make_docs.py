@@ -418,7 +418,8 @@ def render_parameters() -> str:
         "publication is linked as S1, S2, ... and listed under "
         "[Calibration sources](#calibration-sources); these are secondary reports, good to an "
         "order of magnitude. `model.md`: a structural switch or setting required by the "
-        "modelling brief rather than a number taken from data.",
+        "modelling brief rather than a number taken from data. `project choice`: a setting of "
+        "the software (seeding, output), not of the model.",
         "",
         "**Units.** Money in nominal USD (`musd`: millions); prices in USD per million "
         "tokens, one blended input/output list price per model; capability is an index on which the US frontier model is 1 "

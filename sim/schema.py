@@ -568,17 +568,28 @@ class ScenarioConfig:
 class OutputConfig:
     """What a run writes."""
 
-    plots: bool = True
-    progress: bool = True
-    customers_format: str = "auto"
+    plots: bool = param(True, "flag", "project choice", "Write the per-run figures under plots/")
+    progress: bool = param(
+        True, "flag", "project choice", "Progress bar on a terminal (never in sweeps or pipes)"
+    )
+    customers_format: str = param(
+        "auto",
+        "auto, csv or parquet",
+        "project choice",
+        "Format of customers.*; auto is Parquet when pyarrow is installed",
+    )
 
 
 @dataclass
 class Config:
     """The whole simulator configuration."""
 
-    seed: int = 0
-    horizon: int = 60
+    seed: int = param(
+        0, "integer", "project choice", "Root of every random stream (numpy SeedSequence)"
+    )
+    horizon: int = param(
+        60, "months", "model.md", "Months simulated (month 0 is mid-2026)", 1, None
+    )
     scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
     customers: CustomersConfig = field(default_factory=CustomersConfig)
     international: InternationalConfig = field(default_factory=InternationalConfig)

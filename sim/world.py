@@ -41,12 +41,30 @@ class Streams:
         )
 
 
-def _beta_with_mean(rng: np.random.Generator, mean: float, n: int, concentration: float = 4.0):
-    if mean <= 0.0:
-        return np.zeros(n)
-    if mean >= 1.0:
-        return np.ones(n)
-    return rng.beta(concentration * mean, concentration * (1.0 - mean), n)
+def beta_with_mean(
+    rng: np.random.Generator, mean: np.ndarray | float, n: int, concentration: float = 4.0
+):
+    """Beta draws with the given mean(s) and concentration; means of exactly 0 or 1 give 0 or 1.
+
+    One draw per customer is taken whatever the means, so the stream stays aligned.
+    """
+    mean = np.broadcast_to(np.asarray(mean, dtype=float), (n,))
+    inner = np.clip(mean, 1e-9, 1 - 1e-9)
+    draws = rng.beta(concentration * inner, concentration * (1.0 - inner), n)
+    return np.where(mean <= 0.0, 0.0, np.where(mean >= 1.0, 1.0, draws))
+
+
+def child_seeds(seed: np.random.SeedSequence, n: int) -> list[np.random.SeedSequence]:
+    """The ``n`` children ``seed.spawn(n)`` would give, without changing ``seed``.
+
+    Keeps functions that take a SeedSequence pure: the same sequence, the same result.
+    """
+    return [
+        np.random.SeedSequence(
+            seed.entropy, spawn_key=(*seed.spawn_key, i), pool_size=seed.pool_size
+        )
+        for i in range(n)
+    ]
 
 
 def pareto_budgets(
@@ -76,8 +94,8 @@ def build_customers(
     harvester = rng.random(n) < col("harvesters")
     intent = np.where(harvester, rng.beta(2.0, 3.0, n), 0.0)
     listing_mean = col("listing")
-    listing = rng.beta(4.0 * listing_mean, 4.0 * (1.0 - listing_mean))
-    evade = _beta_with_mean(rng, cfg.evade_propensity, n)
+    listing = beta_with_mean(rng, listing_mean, n)
+    evade = beta_with_mean(rng, cfg.evade_propensity, n)
     quality_weight = col("quality_weight") * np.exp(rng.normal(0.0, 0.1, n))
     capability = np.minimum(
         col("inhouse") * domestic_capability0 * np.exp(rng.normal(0.0, 0.15, n)),
@@ -128,7 +146,7 @@ def knowledge_network(
     """
     n = sector.shape[0]
     sector_ids = np.unique(sector)
-    children = seed.spawn(len(sector_ids) + 1)
+    children = child_seeds(seed, len(sector_ids) + 1)
     rows: list[np.ndarray] = []
     cols: list[np.ndarray] = []
     for sid, child in zip(sector_ids, children[:-1], strict=True):

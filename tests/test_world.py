@@ -321,3 +321,19 @@ def test_build_customers_deterministic():
     b = build_customers(cfg, 0.85, np.array([1.0]), np.random.default_rng(10))
     for field in ("sector", "budget0", "intent", "listing", "capability", "screen_draw"):
         np.testing.assert_array_equal(getattr(a, field), getattr(b, field), err_msg=field)
+
+
+@pytest.mark.parametrize("listing", [0.0, 1.0])
+def test_build_customers_accepts_listing_at_range_ends(listing):
+    # SectorConfig.listing is documented and validated on [0, 1]. At the ends every
+    # customer of the sector should get that score (no spread possible around a mean of
+    # 0 or 1), as _beta_with_mean already does for evade_propensity.
+    cfg = CustomersConfig(
+        n=50,
+        sectors={
+            "edge": SectorConfig(0.5, 1.0, 0.1, listing, 0.3, 1.0),
+            "mid": SectorConfig(0.5, 1.0, 0.1, 0.5, 0.3, 1.0),
+        },
+    )
+    pop = build_customers(cfg, 0.85, np.array([1.0]), np.random.default_rng(0))
+    assert (pop.listing[pop.sector == 0] == listing).all()
