@@ -212,6 +212,7 @@ class Row:
     default: Any
     kind: type | None
     meta: dict[str, Any]
+    nullable: bool = False
 
 
 @dataclasses.dataclass
@@ -238,7 +239,15 @@ def _dict_value_type(hint: Any) -> Any:
 
 
 def _plain_type(hint: Any) -> type | None:
+    """The type a field holds, without ``| None`` (a nullable field is marked by its range)."""
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    if type(None) in typing.get_args(hint) and len(args) == 1:
+        return _plain_type(args[0])
     return hint if isinstance(hint, type) else typing.get_origin(hint)
+
+
+def _nullable(hint: Any) -> bool:
+    return type(None) in typing.get_args(hint)
 
 
 def walk(cls: type, prefix: str = "") -> Iterator[Row | Entries]:
@@ -261,7 +270,7 @@ def walk(cls: type, prefix: str = "") -> Iterator[Row | Entries]:
             yield from walk(value_type, f"{key}.<name>.")
             yield Entries(key, value_type, _default(f))
         else:
-            yield Row(key, _default(f), _plain_type(hint), dict(f.metadata))
+            yield Row(key, _default(f), _plain_type(hint), dict(f.metadata), _nullable(hint))
 
 
 def sections() -> list[tuple[str, str, list[Row | Entries]]]:
@@ -281,7 +290,9 @@ def sections() -> list[tuple[str, str, list[Row | Entries]]]:
             desc = f"A keyed table, one entry per name. Each entry: {_summary(value_type)}"
             out.append((f.name, desc, items))
         else:
-            top.append(Row(f.name, _default(f), _plain_type(hint), dict(f.metadata)))
+            top.append(
+                Row(f.name, _default(f), _plain_type(hint), dict(f.metadata), _nullable(hint))
+            )
     return [("run", "Run-level settings (top-level keys).", top), *out]
 
 
@@ -293,21 +304,6 @@ def _dict_section(f: dataclasses.Field, value_type: type) -> list[Row | Entries]
 
 def _summary(cls: type) -> str:
     return (cls.__doc__ or "").strip().splitlines()[0]
-
-
-def parameter_rows() -> list[Row]:
-    """Every documented parameter row, in document order."""
-    return [item for _, _, items in sections() for item in items if isinstance(item, Row)]
-
-
-def missing_metadata() -> list[str]:
-    """Keys of parameters lacking a non-empty unit, source or doc."""
-    problems = []
-    for row in parameter_rows():
-        absent = [k for k in ("unit", "source", "doc") if not str(row.meta.get(k) or "").strip()]
-        if absent:
-            problems.append(f"{row.key}: no {', '.join(absent)}")
-    return problems
 
 
 # --------------------------------------------------------------------------- parameters.md
@@ -359,6 +355,8 @@ def _param_table(rows: list[Row], labels: dict[str, str]) -> list[str]:
         unit = cell(r.meta.get("unit") or "") or "**undocumented**"
         doc = cell(r.meta.get("doc") or "") or "**undocumented**"
         allowed = fmt_range(r.meta.get("lo"), r.meta.get("hi"), r.kind)
+        if r.nullable:
+            allowed = "null" if allowed == "-" else f"{allowed}, or null"
         lines.append(
             f"| `{r.key}` | {cell(fmt_value(r.default))} | {unit} | {allowed} "
             f"| {_source_cell(r, labels)} | {doc} |"
@@ -517,8 +515,9 @@ def render_results() -> str:
         "",
         "## Per-month metrics (`timeseries.csv`)",
         "",
-        "One row per month, in order from month 0 (the row number is the month; there is no "
-        "month column), one column per metric below. *In summary* says how the metric enters "
+        "One row per month, in order from month 0"
+        + ("" if "month" in METRIC_NAMES else " (the row number is the month)")
+        + ", one column per metric below. *In summary* says how the metric enters "
         "`summary.json`: a cumulative sum under the same key, or its final-month value under "
         "`<name>_final`.",
         "",

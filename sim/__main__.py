@@ -55,26 +55,24 @@ def headline(summary: dict) -> str:
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="config")
 def main(cfg: DictConfig) -> None:
-    """Run one simulation into Hydra's output directory."""
-    from sim.config import as_config
-    from sim.runner import simulate, write_results
+    """Run one simulation (or one job of a sweep) into Hydra's output directory."""
+    from sim.sweep.jobs import run_job
     from sim.validate import ConfigError
 
     for noisy in ("MESA", "matplotlib"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     hc = HydraConfig.get()
     out_dir = Path(hc.runtime.output_dir)
+    sweep = hc.mode == RunMode.MULTIRUN
     try:
-        config = as_config(cfg)
+        status, summary = run_job(cfg, out_dir, list(hc.overrides.task), sweep=sweep, log=log)
     except ConfigError as e:
         _discard_refused_run(out_dir)
         print(f"Error: {e}", file=sys.stderr)
         sys.exit(2)
-    single = hc.mode != RunMode.MULTIRUN
-    result = simulate(config, progress=config.output.progress and single)
-    write_results(result, out_dir, plots=config.output.plots)
-    log.info("Results written to %s", out_dir)
-    log.info("Headline: %s", headline(result.summary))
+    if status.status == "ok":
+        log.info("Results written to %s", out_dir)
+        log.info("Headline: %s", headline(summary))
 
 
 if __name__ == "__main__":

@@ -146,10 +146,15 @@ MONTHLY: tuple[Metric, ...] = (
     Metric(
         "monitoring",
         "intensity",
-        "Intermediary monitoring intensity (spend-weighted if several)",
+        "Intermediary monitoring intensity (weighted by customer share if several)",
         "final",
     ),
-    Metric("kyc", "strictness", "Intermediary KYC strictness", "final"),
+    Metric(
+        "kyc",
+        "strictness",
+        "Intermediary KYC strictness (weighted by customer share if several)",
+        "final",
+    ),
     Metric(
         "developer_pressure",
         "share of tolerance",

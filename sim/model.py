@@ -195,7 +195,7 @@ class MarketModel(mesa.Model):
 
     def step(self) -> None:
         """One month: policy, prices, access, demand, distillation, detection, diffusion,
-        enforcement, politics, safeguard review, metrics."""
+        enforcement, politics, safeguard review, two-way flow, metrics."""
         t = self.month
         self.timeline.apply(self, t)
         self.budget_factor = (1.0 + self.config.customers.budget_growth) ** t
@@ -257,7 +257,9 @@ class MarketModel(mesa.Model):
     def _access(self, t: int, kyc: np.ndarray, channel_open: np.ndarray):
         pop = self.population
         restricted = access.restricted_mask(
-            pop.listing, self.us.rule_level, self._sector_mask(self.us.restricted_sectors)
+            pop.listing_percentile,
+            self.us.rule_level,
+            self._sector_mask(self.us.restricted_sectors),
         )
         barred = self._sector_mask(self.cn.barred_sectors)
         pop.restricted = restricted

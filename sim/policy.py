@@ -32,7 +32,7 @@ class Lever:
 
 LEVERS: dict[str, Lever] = {
     "us.rule_level": Lever(
-        "us", "rule_level", NUMBER, "Share of the listing ranking restricted", 0, 1
+        "us", "rule_level", NUMBER, "Share of customers restricted, most exposed first", 0, 1
     ),
     "us.restricted_sectors": Lever(
         "us", "restricted_sectors", SECTORS, "Sectors restricted outright"

@@ -99,7 +99,7 @@ class CustomersConfig:
         1,
     )
     approval_min_budget_musd: float = param(
-        0.02,
+        0.1,
         "USD million per month",
         f"{ASSUMPTION}; {FACTS}: sold to established enterprises only",
         "Smallest budget the intermediary approves",
@@ -440,10 +440,10 @@ class USRegulatorConfig:
     """The US export-control authority."""
 
     rule_level: float = param(
-        0.05,
-        "share in [0,1]",
+        0.02,
+        "share of customers in [0,1]",
         f"{ASSUMPTION}; {FACTS}: a few listed entities; 1 means every China-HQ firm",
-        "e: how far down the listing-score ranking customers are restricted",
+        "e: share of customers restricted, the most exposed (listing score) first",
         0,
         1,
     )
@@ -523,9 +523,10 @@ class PoliticsConfig:
     )
     endogenous: bool = param(False, "flag", "model.md", "Rules respond to attention")
     threshold: float = param(
-        6.0,
+        3.0,
         "attention",
-        f"{ASSUMPTION}; near the baseline's attention level, so incidents above the usual trigger it",
+        f"{ASSUMPTION}; above the baseline's usual attention (mean ~2.2, 90th percentile ~3.6 "
+        "at the defaults), so only spikes of incidents trigger it",
         "Attention that triggers tightening",
         0,
     )
@@ -568,7 +569,12 @@ class ScenarioConfig:
 class OutputConfig:
     """What a run writes."""
 
-    plots: bool = param(True, "flag", "project choice", "Write the per-run figures under plots/")
+    plots: bool | None = param(
+        None,
+        "flag or null",
+        "project choice",
+        "Write the per-run figures under plots/; null means on for single runs, off in sweeps",
+    )
     progress: bool = param(
         True, "flag", "project choice", "Progress bar on a terminal (never in sweeps or pipes)"
     )

@@ -86,8 +86,9 @@ def test_closed_channel_has_no_foreign_spend_after_exit():
 def test_ramped_event_moves_linearly_and_holds():
     ts = run(scenario="tightened_export_rules", overrides=["customers.n=200"]).timeseries
     level = ts["us_rule_level"].to_numpy()
-    assert (level[:12] == 0.05).all()
-    np.testing.assert_allclose(level[12:18], 0.05 + (0.5 - 0.05) * np.arange(1, 7) / 6)
+    start = as_config(compose()).us.rule_level
+    assert (level[:12] == start).all()
+    np.testing.assert_allclose(level[12:18], start + (0.5 - start) * np.arange(1, 7) / 6)
     assert (level[18:] == 0.5).all()
 
 
@@ -103,7 +104,8 @@ def test_endogenous_policy_tightens_only_when_switched_on():
         scenario="endogenous_politics", overrides=["seed=0", "politics.endogenous=false"]
     ).timeseries
     assert on["policy_moves"].sum() >= 1
-    assert off["policy_moves"].sum() == 0 and (off["us_rule_level"] == 0.05).all()
+    start = as_config(compose()).us.rule_level
+    assert off["policy_moves"].sum() == 0 and (off["us_rule_level"] == start).all()
 
 
 @pytest.fixture
@@ -126,7 +128,8 @@ def test_user_scenarios_load_from_a_folder_they_point_to(user_folder):
     )
     result = run(scenario="mine", overrides=["horizon=4"])
     assert result.summary["scenario"] == "mine" and result.summary["customers_n"] == 120
-    assert list(result.timeseries["us_rule_level"]) == [0.05, 0.05, 1.0, 1.0]
+    start = as_config(compose()).us.rule_level
+    assert list(result.timeseries["us_rule_level"]) == [start, start, 1.0, 1.0]
 
 
 def test_user_folder_via_hydra_searchpath(tmp_path):

@@ -21,6 +21,7 @@ class CustomerPopulation:
     sector_names: tuple[str, ...]
     budget0: np.ndarray
     listing: np.ndarray
+    listing_percentile: np.ndarray = field(init=False)
     intent: np.ndarray
     evade: np.ndarray
     quality_weight: np.ndarray
@@ -43,6 +44,9 @@ class CustomerPopulation:
 
     def __post_init__(self) -> None:
         n = self.size
+        order = np.argsort(self.listing, kind="stable")
+        self.listing_percentile = np.empty(n)
+        self.listing_percentile[order] = (np.arange(n) + 1.0) / max(n, 1)
         self.capability0 = self.capability.copy()
         self.approved = self.established.copy()
         self.restricted = np.zeros(n, dtype=bool)

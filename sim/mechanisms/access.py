@@ -10,8 +10,9 @@ def restricted_mask(
 ) -> np.ndarray:
     """Customers restricted by the US rules in force.
 
-    A customer is restricted when its listing score lies in the top ``rule_level`` of the
-    score range (``score > 1 - e``; every customer at ``e = 1``) or its sector is restricted.
+    A customer is restricted when its listing score exceeds ``1 - e`` (everyone at ``e = 1``)
+    or its sector is restricted. The model passes each customer's percentile rank of listing
+    exposure as the score, so ``e`` is the share of customers restricted, most exposed first.
     """
     if rule_level >= 1.0:
         return np.ones(listing_score.shape, dtype=bool)

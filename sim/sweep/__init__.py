@@ -1,0 +1,1 @@
+"""Sweeps as a product: job status and resume, aggregation, comparison figures, HTML report."""
