@@ -15,10 +15,12 @@ What is measured (see benchmarks/README.md for the results):
    (interpreter start-up, for reference). Hydra writes into a temporary ``hydra.run.dir``,
    so nothing lands in ``outputs/``.
 3. A large run (default 100,000 customers, 120 months) in a fresh subprocess per repeat, so
-   its peak RSS (``ru_maxrss``) is its own.
-4. With ``--profile``: the large run again with timers around each phase of
-   ``MarketModel.step`` (set on the instance; no project code is changed), then once more
-   under cProfile, top functions by cumulative time for build and for stepping.
+   its peak RSS (``ru_maxrss``) is its own; then the same with ``OPENBLAS_NUM_THREADS=1``.
+4. With ``--profile``: the large run again (``OPENBLAS_NUM_THREADS=1``) with timers around
+   each phase of ``MarketModel.step`` (set on the instance; no project code is changed), then
+   once more under cProfile: top functions by cumulative time for build and for stepping.
+
+Wall and CPU time are both reported: the machine may be shared, and CPU time is steadier.
 """
 
 from __future__ import annotations
@@ -45,6 +47,11 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = sysconfig.get_paths()["purelib"]
+
+# Environment for the single-BLAS-thread variant of the large run. OpenBLAS threads a 1-D
+# dot product of this size and its idle worker then busy-waits through the rest of each month,
+# so with its default thread count a large run keeps a second core busy (see README.md).
+BLAS1 = {"OPENBLAS_NUM_THREADS": "1"}
 
 # Phases of MarketModel.step, called as ``self.<name>(...)`` so an instance attribute wraps them.
 PHASES = (
@@ -212,8 +219,10 @@ def large_worker(n: int, horizon: int, mode: str, top: int) -> dict[str, Any]:
     return out
 
 
-def spawn_large(n: int, horizon: int, mode: str, top: int) -> dict[str, Any]:
-    """Run :func:`large_worker` in a fresh interpreter and return its JSON result."""
+def spawn_large(
+    n: int, horizon: int, mode: str, top: int, env: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Run :func:`large_worker` in a fresh interpreter (``env`` added to the environment)."""
     cmd = [
         sys.executable,
         str(Path(__file__).resolve()),
@@ -226,7 +235,9 @@ def spawn_large(n: int, horizon: int, mode: str, top: int) -> dict[str, Any]:
         "--top",
         str(top),
     ]
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        cmd, cwd=ROOT, env={**os.environ, **(env or {})}, capture_output=True, text=True
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"large-run worker failed ({proc.returncode}):\n{proc.stderr}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -297,12 +308,15 @@ def bench_cli(repeats: int) -> dict[str, Any]:
     }
 
 
-def bench_large(n: int, horizon: int, repeats: int) -> dict[str, Any]:
+def bench_large(
+    n: int, horizon: int, repeats: int, env: dict[str, str] | None = None
+) -> dict[str, Any]:
     """The large run, one fresh subprocess per repeat."""
-    runs = [spawn_large(n, horizon, "time", 0) for _ in range(repeats)]
+    runs = [spawn_large(n, horizon, "time", 0, env) for _ in range(repeats)]
     return {
         "n": n,
         "horizon": horizon,
+        "env": env or {},
         "runs": runs,
         **{
             key: summary([r[f"{key}_s"] for r in runs], [r[f"{key}_cpu_s"] for r in runs])
@@ -387,9 +401,13 @@ def table(results: dict[str, Any]) -> str:
         timing("python -m sim (with plots)", r["cli_plots"])
         timing('python -c "import sim.model"', r["import_sim_model"])
         timing('python -c "pass" (interpreter start-up)', r["python_startup"])
-    if "large" in results:
-        r = results["large"]
+    for key in ("large", "large_blas1"):
+        if key not in results:
+            continue
+        r = results[key]
         what = f"{r['n']:,} customers x {r['horizon']} months"
+        if r["env"]:
+            what += ", " + " ".join(f"{k}={v}" for k, v in r["env"].items())
         timing(f"{what}: as_config(compose())", r["config"])
         timing(f"{what}: MarketModel(config)", r["build"])
         timing(f"{what}: step to horizon", r["step"])
@@ -400,11 +418,15 @@ def table(results: dict[str, Any]) -> str:
     lines.append("-" * len(lines[0]))
     lines += [f"{r[0]:<{width}}  {r[1]:>2}" + "".join(f"  {x:>8}" for x in r[2:]) for r in rows]
     lines.append("(seconds; cpu = user + system CPU time of the process or subprocess)")
-    if "large" in results:
-        r = results["large"]
+    for key in ("large", "large_blas1"):
+        if key not in results:
+            continue
+        r = results[key]
+        env = "".join(f", {k}={v}" for k, v in r["env"].items())
         lines.append(
-            f"{r['n']:,} x {r['horizon']} peak RSS (max over runs): {gib(r['peak_rss_kib_max'])}"
-            f" ({r['peak_rss_kib_max']:,} KiB); after imports: {gib(r['rss_after_import_kib_max'])}"
+            f"{r['n']:,} x {r['horizon']}{env} peak RSS (max over runs): "
+            f"{gib(r['peak_rss_kib_max'])} ({r['peak_rss_kib_max']:,} KiB); "
+            f"after imports: {gib(r['rss_after_import_kib_max'])}"
         )
     return "\n".join(lines)
 
@@ -441,6 +463,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--large-horizon", type=int, default=120, help="months in large run")
     parser.add_argument("--skip-cli", action="store_true", help="skip the subprocess CLI runs")
     parser.add_argument("--skip-large", action="store_true", help="skip the large run")
+    parser.add_argument(
+        "--skip-blas1", action="store_true", help="skip the OPENBLAS_NUM_THREADS=1 large runs"
+    )
     parser.add_argument("--profile", action="store_true", help="phase timers + cProfile")
     parser.add_argument("--top", type=int, default=10, help="cProfile rows to report")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write results as JSON")
@@ -463,10 +488,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.skip_large:
         print(f"large runs ({args.large_n:,} x {args.large_horizon}) ...", flush=True)
         results["large"] = bench_large(args.large_n, args.large_horizon, args.large_repeats)
+        if not args.skip_blas1:
+            print("large runs again with OPENBLAS_NUM_THREADS=1 ...", flush=True)
+            results["large_blas1"] = bench_large(
+                args.large_n, args.large_horizon, args.large_repeats, BLAS1
+            )
     if args.profile:
-        print("profiling the large run ...", flush=True)
-        results["phases"] = spawn_large(args.large_n, args.large_horizon, "phases", args.top)
-        results["profile"] = spawn_large(args.large_n, args.large_horizon, "profile", args.top)
+        print("profiling the large run (OPENBLAS_NUM_THREADS=1) ...", flush=True)
+        for mode in ("phases", "profile"):
+            results[mode] = spawn_large(args.large_n, args.large_horizon, mode, args.top, BLAS1)
     m["loadavg_end"] = os.getloadavg()
 
     print()

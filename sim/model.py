@@ -105,7 +105,10 @@ class MarketModel(mesa.Model):
         self.records: list[dict[str, float]] = []
         self.metrics: dict[str, float] = {}
         self.datacollector = mesa.DataCollector(
-            model_reporters={name: _reporter(name) for name in METRIC_NAMES}
+            model_reporters={
+                "month": _reporter("month"),
+                **{name: _reporter(name) for name in METRIC_NAMES},
+            }
         )
         self.running = self.horizon > 0
 
