@@ -115,7 +115,7 @@ def _row(folder: Path, base: Path) -> dict[str, Any]:
     }
     row.update({f"param:{k}": v for k, v in params.items() if k not in ("scenario", "seed")})
     if summary:
-        row.update({k: v for k, v in summary.items() if k not in ("scenario", "seed")})
+        row.update({k: v for k, v in summary.items() if k not in row and f"param:{k}" not in row})
     row["_folder"] = str(folder)
     return row
 
