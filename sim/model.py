@@ -89,6 +89,7 @@ class MarketModel(mesa.Model):
             self.streams.network,
         )
         self._weights = diffusion.row_normalised(self.adjacency)
+        self._has_neighbours = np.diff(self.adjacency.indptr) > 0
         self._spend_weights = self.population.budget0 / max(self.population.budget0.sum(), 1e-300)
         self._sector_ids = {name: i for i, name in enumerate(self.population.sector_names)}
         customers = ChineseCustomer.create_agents(
@@ -380,7 +381,9 @@ class MarketModel(mesa.Model):
     def _diffusion(self, q_frontier: float, gain_distil: np.ndarray):
         pop, cfg = self.population, self.config
         leaked = pop.distilled + pop.diffused
-        gain_diffuse = diffusion.diffusion_gain(self._weights, leaked, cfg.diffusion.rate)
+        gain_diffuse = diffusion.diffusion_gain(
+            self._weights, leaked, cfg.diffusion.rate, self._has_neighbours
+        )
         own = pop.capability * cfg.customers.inhouse_growth
         wanted = gain_distil + gain_diffuse
         new = np.minimum(q_frontier, pop.capability + own + wanted)
@@ -398,7 +401,8 @@ class MarketModel(mesa.Model):
             self.domestic.spillover,
         )
         self.domestic.advance(q_frontier, spill)
-        leak = float(self._spend_weights @ realised) + self.domestic.leakage_gain
+        # An elementwise sum, not a BLAS dot: BLAS threading would change the last bits.
+        leak = float((self._spend_weights * realised).sum()) + self.domestic.leakage_gain
         return leak, best_inhouse
 
     def _enforcement(self, t, evading, spend):

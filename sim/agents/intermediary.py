@@ -10,12 +10,13 @@ from sim.schema import IntermediaryConfig
 class CloudIntermediary(mesa.Agent):
     """An Azure-like intermediary with safeguard settings it adapts with bounded rationality.
 
-    Decision rule (every ``adapt_every`` months, unless pinned): a partial best response.
-    Monitoring moves ``adapt_rate`` of the way toward a target that rises from its floor to
-    its ceiling as the most pressed developer nears its tolerance (the risk of losing the
-    model outweighs revenue lost to suspensions), reaching the ceiling at ``pressure_alarm``
-    of the tolerance; KYC strictness moves toward a target that
-    rises with fines over the last year. Never below the legal KYC duty.
+    Decision rule (every ``adapt_every`` months, unless pinned): a rule of thumb with partial
+    adjustment, not an optimisation. Monitoring moves ``adapt_rate`` of the way toward a
+    target that rises from its floor (what revenue alone would pick: fewest suspensions of
+    paying customers) to its ceiling as the most pressed developer nears ``pressure_alarm``
+    of its tolerance; KYC strictness moves toward a target that rises with fines over the
+    last year. Revenue enters only through the floor, not as a computed trade-off. Never
+    below the legal KYC duty.
     """
 
     def __init__(self, model: mesa.Model, key: str, cfg: IntermediaryConfig) -> None:
@@ -44,7 +45,7 @@ class CloudIntermediary(mesa.Agent):
         self.fine_history.append(amount_usd)
 
     def review_safeguards(self, month: int, pressure_ratio: float, kyc_duty: float) -> None:
-        """Quarterly partial best response to developer pressure and recent fines."""
+        """Quarterly partial adjustment toward targets set by developer pressure and recent fines."""
         if self.adaptive and month > 0 and month % self.adapt_every == 0:
             pressure = min(1.0, max(0.0, pressure_ratio / self.pressure_alarm))
             target_mu = self.monitoring_min + (self.monitoring_max - self.monitoring_min) * pressure

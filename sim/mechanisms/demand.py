@@ -26,14 +26,21 @@ def utilities(
 def choice_shares(utility: np.ndarray, available: np.ndarray) -> np.ndarray:
     """Softmax of ``utility`` over the available options of each row; unavailable get 0.
 
-    Rows with no available option get all zeros.
+    Rows with no available option get all zeros. Computed column by column: with a handful
+    of options, reductions along short rows are the slow path in numpy.
     """
-    u = np.where(available, utility, -np.inf)
-    top = u.max(axis=1, keepdims=True)
-    top = np.where(np.isfinite(top), top, 0.0)
-    w = np.where(available, np.exp(u - top), 0.0)
-    total = w.sum(axis=1, keepdims=True)
-    return np.divide(w, total, out=np.zeros_like(w), where=total > 0)
+    n, k = utility.shape
+    top = np.full(n, -np.inf)
+    for o in range(k):
+        np.maximum(top, np.where(available[:, o], utility[:, o], -np.inf), out=top)
+    top[~np.isfinite(top)] = 0.0
+    w = np.exp(np.where(available, utility - top[:, None], -np.inf))
+    total = w[:, 0].copy()
+    for o in range(1, k):
+        total += w[:, o]
+    np.divide(w, total[:, None], out=w, where=total[:, None] > 0)
+    w[total == 0] = 0.0
+    return w
 
 
 def cap_offshore(shares: np.ndarray, offshore: list[int], cap: float) -> np.ndarray:

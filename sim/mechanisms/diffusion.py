@@ -13,16 +13,22 @@ def row_normalised(adjacency: sp.csr_array) -> sp.csr_array:
     return sp.diags_array(inv) @ adjacency
 
 
-def diffusion_gain(weights: sp.csr_array, leaked: np.ndarray, rate: float) -> np.ndarray:
+def diffusion_gain(
+    weights: sp.csr_array,
+    leaked: np.ndarray,
+    rate: float,
+    has_neighbours: np.ndarray | None = None,
+) -> np.ndarray:
     """``dk_diffuse = delta * max(A @ l - l, 0)``: customers absorb part of the leaked
     capability their neighbours hold beyond their own.
 
     ``l`` is each customer's stock of leaked capability (distilled or diffused to it), so
     only what leaked spreads, not ordinary differences in in-house skill. Isolated customers
-    gain nothing.
+    gain nothing (``has_neighbours`` may be passed when the network is fixed).
     """
     neighbour_mean = weights @ leaked
-    has_neighbours = np.asarray(weights.sum(axis=1)).ravel() > 0
+    if has_neighbours is None:
+        has_neighbours = np.asarray(weights.sum(axis=1)).ravel() > 0
     return rate * np.where(has_neighbours, np.maximum(neighbour_mean - leaked, 0.0), 0.0)
 
 
