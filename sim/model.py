@@ -6,6 +6,7 @@ and customers are updated as whole arrays (no Python loop over customers).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -38,6 +39,30 @@ from sim.world import (
     intermediary_shares,
     knowledge_network,
 )
+
+
+@dataclass
+class MonthOutcome:
+    """What the phases of one month produced, gathered for the month's metrics."""
+
+    spend: np.ndarray
+    receipts: np.ndarray
+    reseller_margin: np.ndarray
+    prices: np.ndarray
+    harvested: np.ndarray
+    flagged: np.ndarray
+    leak: float
+    best_inhouse: float
+    q_frontier: float
+    restricted: np.ndarray
+    violations: np.ndarray
+    found: np.ndarray
+    fines: float
+    true_pos: np.ndarray
+    policy_move: bool
+    two_way: float
+    international_margin: float
+    served: ModelDeveloper | None
 
 
 class MarketModel(mesa.Model):
@@ -218,26 +243,27 @@ class MarketModel(mesa.Model):
         self._review_safeguards(t)
         two_way, international_margin = self._two_way_flow(t)
 
-        self.metrics = self._month_metrics(
-            spend,
-            receipts,
-            reseller_margin,
-            prices,
-            harvested,
-            flagged,
-            leak,
-            best_inhouse,
-            q_frontier,
-            restricted,
-            violations,
-            found,
-            fines,
-            true_pos,
-            policy_move,
-            two_way,
-            international_margin,
-            served,
+        month = MonthOutcome(
+            spend=spend,
+            receipts=receipts,
+            reseller_margin=reseller_margin,
+            prices=prices,
+            harvested=harvested,
+            flagged=flagged,
+            leak=leak,
+            best_inhouse=best_inhouse,
+            q_frontier=q_frontier,
+            restricted=restricted,
+            violations=violations,
+            found=found,
+            fines=fines,
+            true_pos=true_pos,
+            policy_move=policy_move,
+            two_way=two_way,
+            international_margin=international_margin,
+            served=served,
         )
+        self.metrics = self._month_metrics(month)
         self.records.append(self.metrics)
         self.datacollector.collect(self)
         self.month += 1
@@ -464,36 +490,17 @@ class MarketModel(mesa.Model):
         two_way = float(intl.spend_chinese.sum())
         return two_way, two_way * (1.0 - cn_dev.revenue_share)
 
-    def _month_metrics(
-        self,
-        spend,
-        receipts,
-        reseller_margin,
-        prices,
-        harvested,
-        flagged,
-        leak,
-        best_inhouse,
-        q_frontier,
-        restricted,
-        violations,
-        found,
-        fines,
-        true_pos,
-        policy_move,
-        two_way,
-        international_margin,
-        served,
-    ) -> dict[str, float]:
+    def _month_metrics(self, m: MonthOutcome) -> dict[str, float]:
+        """The month's metrics (the columns of ``timeseries.csv``) from what its phases produced."""
         pop = self.population
         t = self.month
-        totals = spend.sum(axis=0)
+        totals = m.spend.sum(axis=0)
         total = float(totals.sum())
         direct, reseller, dom, inhouse = (float(x) for x in totals)
-        share_dev = served.revenue_share if served else 0.0
-        china_receipts = float(receipts.sum())
+        share_dev = m.served.revenue_share if m.served else 0.0
+        china_receipts = float(m.receipts.sum())
         rev_china = china_receipts * (1.0 - share_dev)
-        best = max(self.domestic.capability, best_inhouse)
+        best = max(self.domestic.capability, m.best_inhouse)
         foreign = direct + reseller
         weights = np.array([i.share for i in self.intermediaries.values()])
         share = lambda x: x / total if total > 0 else 0.0  # noqa: E731
@@ -504,43 +511,45 @@ class MarketModel(mesa.Model):
             "spend_reseller": reseller,
             "spend_domestic": dom,
             "spend_inhouse": inhouse,
-            "revenue_intermediary": rev_china + international_margin,
+            "revenue_intermediary": rev_china + m.international_margin,
             "revenue_intermediary_china": rev_china,
-            "revenue_intermediary_international": international_margin,
+            "revenue_intermediary_international": m.international_margin,
             "revenue_developers": china_receipts * share_dev,
             "revenue_domestic": dom,
-            "revenue_resellers": float(reseller_margin.sum()),
-            "revenue_two_way": two_way,
+            "revenue_resellers": float(m.reseller_margin.sum()),
+            "revenue_two_way": m.two_way,
             "share_foreign_direct": share(direct),
             "share_reseller": share(reseller),
             "share_domestic": share(dom),
             "share_inhouse": share(inhouse),
             "intermediary_share": share(foreign),
-            "price_foreign": float(prices[0, FOREIGN]) if served else float("nan"),
-            "price_domestic": float(prices[0, DOMESTIC]),
-            "harvested_tokens": float(harvested.sum()),
-            "harvested_tokens_undetected": float(harvested[~flagged].sum()),
-            "leakage_capability": leak,
-            "capability_frontier": q_frontier,
+            "price_foreign": float(m.prices[0, FOREIGN]) if m.served else float("nan"),
+            "price_domestic": float(m.prices[0, DOMESTIC]),
+            "harvested_tokens": float(m.harvested.sum()),
+            "harvested_tokens_undetected": float(m.harvested[~m.flagged].sum()),
+            "leakage_capability": m.leak,
+            "capability_frontier": m.q_frontier,
             "capability_domestic": self.domestic.capability,
             "capability_best_china": best,
-            "capability_gap": q_frontier - best,
-            "capability_gap_months": capability.gap_months(q_frontier, best, self.frontier.growth),
+            "capability_gap": m.q_frontier - best,
+            "capability_gap_months": capability.gap_months(
+                m.q_frontier, best, self.frontier.growth
+            ),
             "diffusion_reach": float((pop.diffused >= self.config.diffusion.reach_threshold).mean())
             if pop.size
             else 0.0,
-            "violations": int(violations.sum()),
-            "violations_detected": int(found.sum()),
-            "fines": fines,
-            "suspensions": int(flagged.sum()),
-            "false_positive_suspensions": int((flagged & ~true_pos).sum()),
+            "violations": int(m.violations.sum()),
+            "violations_detected": int(m.found.sum()),
+            "fines": m.fines,
+            "suspensions": int(m.flagged.sum()),
+            "false_positive_suspensions": int((m.flagged & ~m.true_pos).sum()),
             "suspended_accounts": int((pop.suspended_until > t).sum()),
             "model_withdrawals": self._withdrawals,
             "models_in_channel": sum(
                 d.in_channel for d in self.developers.values() if d.home == "US"
             ),
             "compliance_rate": direct / foreign if foreign > 0 else float("nan"),
-            "restricted_customers": int(restricted.sum()),
+            "restricted_customers": int(m.restricted.sum()),
             "approved_customers": int(pop.approved.sum()),
             "monitoring": float(weights @ [i.monitoring for i in self.intermediaries.values()])
             / weights.sum(),
@@ -554,7 +563,7 @@ class MarketModel(mesa.Model):
             "us_rule_level": self.us.rule_level,
             "localisation": self.cn.localisation,
             "attention": self.us.attention,
-            "policy_moves": int(policy_move),
+            "policy_moves": int(m.policy_move),
         }
 
     def run(self) -> MarketModel:
