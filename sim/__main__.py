@@ -71,8 +71,7 @@ def main(cfg: DictConfig) -> None:
         print(f"Error: {e}", file=sys.stderr)
         sys.exit(2)
     if status.status == "ok":
-        log.info("Results written to %s", out_dir)
-        log.info("Headline: %s", headline(summary))
+        log.info("Results written to %s | Headline: %s", out_dir, headline(summary))
 
 
 if __name__ == "__main__":
