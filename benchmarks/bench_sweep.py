@@ -142,6 +142,10 @@ def bench_sweep(
     ok = [s for s in statuses if s.get("status") == "ok"]
     seconds = [float(s["seconds"]) for s in ok]
     n, w = len(statuses), workers or 1
+    if len(ok) < n:
+        bad = next(s for s in statuses if s.get("status") != "ok")
+        res["warning"] = f"{n - len(ok)} of {n} runs not ok; first: {bad.get('error')}"
+        print(f"WARNING ({name}): {res['warning']}", flush=True)
     launched = first_stamp(lines, "launching")
     aggregated = first_stamp(lines, "Sweep aggregated")
     first_start = min(float(s["started"]) for s in statuses)
@@ -201,6 +205,9 @@ def bench_in_process(repeats: int, tmp: Path) -> dict[str, Any]:
     result = simulate(config)  # warm-up
     folder = tmp / "in_process"
     out = {
+        "compose": median_time(
+            lambda i: compose(overrides=["scenario=leaky_safeguards", f"seed={i}"]), repeats
+        ),
         "as_config": median_time(lambda i: as_config(cfg), repeats),
         "config_hash": median_time(lambda i: config_hash(config), repeats),
         "simulate": median_time(lambda i: simulate(config), repeats),
@@ -239,11 +246,8 @@ def compare_phases(sweep_dir: Path, out_dir: Path) -> dict[str, float]:
         return value
 
     paths = [sweep_dir.resolve()]
-    folders = timed("find_run_folders", lambda: agg_mod.find_run_folders(paths))
-    timed(
-        "_row x runs (status/summary/overrides)",
-        lambda: [agg_mod._row(f, paths[0]) for f in folders],
-    )
+    timed("find_run_folders", lambda: agg_mod.find_run_folders(paths))
+    timed("aggregate(timeseries=False)", lambda: agg_mod.aggregate(paths, timeseries=False))
     agg = timed("aggregate (all, incl. timeseries.csv reads)", lambda: agg_mod.aggregate(paths))
     agg.runs.attrs["params"] = agg.params
     fmts = ["csv", "parquet"] if parquet_available() else ["csv"]
@@ -320,7 +324,7 @@ def table(results: dict[str, Any]) -> str:
 
     ip = results.get("in_process")
     if ip:
-        for key in ("as_config", "config_hash", "simulate", "write_results", "run_job"):
+        for key in ("compose", "as_config", "config_hash", "simulate", "write_results", "run_job"):
             add(f"in process, default run: {key} (median)", ip[key]["median"], fmt=".3f")
     for key, title in (("joblib", "joblib, 2 workers"), ("serial", "basic (serial)")):
         s = results.get(key)
@@ -332,6 +336,8 @@ def table(results: dict[str, Any]) -> str:
         for label, value in s.get("phases", {}).items():
             add(f"{pre}:   {label}", value)
         add(f"{pre}: runs ok / total", s["ok"], unit=f"/ {s['runs']}", fmt="d")
+        if s.get("warning"):
+            rows.append((f"{pre}: WARNING", s["warning"]))
         add(f"{pre}: job seconds, median", s["job_seconds_median"], fmt=".3f")
         add(f"{pre}: sum of job seconds / workers", s["job_seconds_sum_per_worker"], fmt=".1f")
         add(f"{pre}: overhead per job (whole wall)", s["overhead_per_job"], fmt=".3f")
@@ -343,7 +349,7 @@ def table(results: dict[str, Any]) -> str:
     big = results.get("thousand")
     if big:
         s = big["sweep"]
-        pre = f"{s['runs']}-run sweep (300 customers), joblib 2 workers"
+        pre = f"{s['runs']}-run sweep ({big['customers']} customers), joblib {s['workers']} workers"
         add(f"{pre}: wall", s["wall"], fmt=".1f")
         for label, value in s.get("phases", {}).items():
             add(f"{pre}:   {label}", value)
@@ -414,6 +420,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             s = bench_sweep("thousand", small, args.workers, tmp, logs)
             print(f"python -m sim.compare over {s['runs']} runs ...", flush=True)
             big: dict[str, Any] = {
+                "customers": args.small_n,
                 "sweep": s,
                 "compare": bench_compare(Path(s["sweep_dir"]), tmp, logs, "thousand"),
             }
@@ -430,6 +437,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print()
     print(table(results))
+    for key in ("joblib", "serial"):
+        if results.get(key, {}).get("warning"):
+            print(f"WARNING {key}: {results[key]['warning']}")
+    if results.get("thousand", {}).get("sweep", {}).get("warning"):
+        print(f"WARNING thousand: {results['thousand']['sweep']['warning']}")
     print("\n(seconds; overhead per job = (wall - sum of job seconds / workers) / runs)")
     print(f"load average start {m['loadavg_start']}, end {m['loadavg_end']}")
     if args.json:

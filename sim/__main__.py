@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import sys
@@ -29,11 +30,13 @@ HEADLINE = (
 )
 
 
-def _discard_refused_run(out_dir: Path) -> None:
-    """Remove a run folder holding nothing but Hydra's own records: no result was produced."""
-    results = [p for p in out_dir.iterdir() if p.name != ".hydra" and p.suffix != ".log"]
-    if not results:
-        shutil.rmtree(out_dir, ignore_errors=True)
+def _discard_refused_run(out_dir: Path, job_name: str) -> None:
+    """Remove what Hydra wrote for a refused run (its .hydra/ record and the job's log),
+    then the folder itself only if that leaves it empty: no result was produced."""
+    shutil.rmtree(out_dir / ".hydra", ignore_errors=True)
+    (out_dir / f"{job_name}.log").unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        out_dir.rmdir()
 
 
 def headline(summary: dict) -> str:
@@ -67,7 +70,7 @@ def main(cfg: DictConfig) -> None:
     try:
         status, summary = run_job(cfg, out_dir, list(hc.overrides.task), sweep=sweep, log=log)
     except ConfigError as e:
-        _discard_refused_run(out_dir)
+        _discard_refused_run(out_dir, hc.job.name)
         print(f"Error: {e}", file=sys.stderr)
         sys.exit(2)
     if status.status == "ok":

@@ -78,7 +78,13 @@ def compose(scenario: str | None = None, overrides: Sequence[str] = ()) -> DictC
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
             return hydra_compose(config_name="config", overrides=all_overrides)
     except (HydraException, OmegaConfBaseException) as e:
-        raise ConfigError(f"Invalid configuration: {e}") from e
+        cause = e.__cause__
+        detail = (
+            f": {str(cause).splitlines()[0]} (key {getattr(cause, 'full_key', '?')})"
+            if cause
+            else ""
+        )
+        raise ConfigError(f"Invalid configuration: {e}{detail}") from e
     finally:
         if saved is not None:
             GlobalHydra.instance().initialize(saved)

@@ -269,6 +269,7 @@ class MarketModel(mesa.Model):
         self.month += 1
         if self.month >= self.horizon:
             self.running = False
+            self._release_id_counter()
 
     # ------------------------------------------------------------------ phases
 
@@ -565,6 +566,15 @@ class MarketModel(mesa.Model):
             "attention": self.us.attention,
             "policy_moves": int(m.policy_move),
         }
+
+    def _release_id_counter(self) -> None:
+        """Drop Mesa's per-model agent-id counter once the run is over.
+
+        Mesa 3.3 keeps it in a class-level dict keyed by the model (``Agent._ids``), which
+        holds every model ever built alive: a long sweep in one process would grow without
+        bound. All of this model's agents exist from construction, so the counter is spent.
+        """
+        mesa.Agent._ids.pop(self, None)
 
     def run(self) -> MarketModel:
         """Step until ``running`` turns false (after ``horizon`` months)."""

@@ -114,11 +114,16 @@ def _targets(model: MarketModel, lever: Lever, key: str | None) -> list[Any]:
 
 
 class PolicyTimeline:
-    """Applies a scenario's dated events to the model's agents, month by month."""
+    """Applies a scenario's dated events to the model's agents, month by month.
+
+    A ramp moves a number lever linearly to its target; it stops as soon as anything else
+    (a later event, endogenous policy) sets the lever, so the latest decision wins.
+    """
 
     def __init__(self, events: Sequence[EventConfig]) -> None:
         self.events = sorted(enumerate(events), key=lambda pair: (pair[1].month, pair[0]))
         self._ramp_start: dict[tuple[int, int], float] = {}
+        self._ramp_written: dict[tuple[int, int], float] = {}
 
     def apply(self, model: MarketModel, month: int) -> list[str]:
         """Move the levers whose events are active at ``month``; returns the levers moved."""
@@ -129,15 +134,22 @@ class PolicyTimeline:
                 continue
             lever, key = lever_spec(event.lever)
             for target in _targets(model, lever, key):
+                slot = (idx, id(target))
                 if lever.kind == SHOCK:
                     if month == event.month:
                         getattr(target, lever.attr)(float(event.value))
                 elif lever.kind == NUMBER and ramp > 1:
+                    current = float(getattr(target, lever.attr))
                     if month == event.month:
-                        self._ramp_start[(idx, id(target))] = float(getattr(target, lever.attr))
-                    start = self._ramp_start[(idx, id(target))]
-                    step = (month - event.month + 1) / ramp
-                    setattr(target, lever.attr, start + (float(event.value) - start) * step)
+                        self._ramp_start[slot] = current
+                    elif self._ramp_written.get(slot) != current:
+                        continue  # something else moved the lever: the ramp yields
+                    start = self._ramp_start[slot]
+                    value = start + (float(event.value) - start) * (month - event.month + 1) / ramp
+                    setattr(target, lever.attr, value)
+                    self._ramp_written[slot] = value
+                elif month != event.month:
+                    continue
                 elif lever.kind == SECTORS:
                     setattr(target, lever.attr, list(event.value or []))
                 elif lever.kind == FLAG:

@@ -158,7 +158,12 @@ class DeveloperConfig:
 
     home: str = param("US", "US or CN", ASSUMPTION, "Home jurisdiction")
     capability0: float = param(
-        1.0, "index (frontier at month 0 = 1)", ASSUMPTION, "Model capability at month 0", 0, None
+        1.0,
+        "index (frontier at month 0 = 1)",
+        ASSUMPTION,
+        "Model capability at month 0",
+        1e-6,
+        None,
     )
     growth: float = param(
         0.03,
@@ -173,7 +178,7 @@ class DeveloperConfig:
         "USD per million tokens",
         f"{FACTS}: GPT-4o $2.50 in / $10 out, blended 3:1",
         "List price at month 0",
-        0,
+        1e-6,
         None,
     )
     price_decline: float = param(
@@ -275,7 +280,7 @@ class DomesticConfig:
         "index",
         f"{ASSUMPTION}; Chinese best a few months behind the frontier",
         "Capability at month 0",
-        0,
+        1e-6,
         None,
     )
     growth: float = param(0.028, "per month", ASSUMPTION, "Own capability growth", 0, 1)
@@ -284,7 +289,7 @@ class DomesticConfig:
         "USD per million tokens",
         f"{ASSUMPTION}; {FACTS}: DeepSeek-R1 $0.55/$2.19, 2024 price war cut 97-99%",
         "Blended list price at month 0",
-        0,
+        1e-6,
         None,
     )
     price_decline: float = param(
@@ -591,7 +596,7 @@ class Config:
     """The whole simulator configuration."""
 
     seed: int = param(
-        0, "integer", "project choice", "Root of every random stream (numpy SeedSequence)"
+        0, "integer", "project choice", "Root of every random stream (numpy SeedSequence)", 0, None
     )
     horizon: int = param(
         60, "months", "model.md", "Months simulated (month 0 is mid-2026)", 1, None

@@ -91,9 +91,16 @@ def _check_cross(cfg: DictConfig, problems: list[str]) -> None:
             problems.append(f"developers.{name}.home = {dev.home!r}: allowed 'US' or 'CN'")
     if not any(d.home == "US" for d in devs.values()):
         problems.append("developers: at least one developer with home 'US' is required")
-    if sum(d.home == "CN" for d in devs.values()) != 1:
+    chinese = sorted(k for k, d in devs.items() if d.home == "CN")
+    if len(chinese) != 1:
         problems.append(
-            "developers: exactly one developer with home 'CN' is required (the two-way flow)"
+            f"developers: exactly one developer with home 'CN' is required (the two-way flow), got {chinese}"
+        )
+    weight = math.fsum(v.share * v.budget_weight for v in sectors.values())
+    if sectors and weight <= 0:
+        problems.append(
+            "customers.sectors.*.budget_weight: the share-weighted budget weight must be > 0, "
+            f"got {weight} (every customer would have a zero budget)"
         )
     for key in ("us.restricted_sectors", "cn.barred_sectors"):
         for s in OmegaConf.select(cfg, key):
@@ -110,13 +117,14 @@ def _check_events(cfg: DictConfig, problems: list[str]) -> None:
     keys = {"intermediary": set(cfg.intermediaries), "developer": set(cfg.developers)}
     for i, ev in enumerate(cfg.scenario.events):
         where = f"scenario.events.{i}"
-        if not 0 <= ev.month < cfg.horizon:
+        month_ok = 0 <= ev.month < cfg.horizon
+        if not month_ok:
             problems.append(
                 f"{where}.month = {ev.month}: outside the horizon, allowed 0..{cfg.horizon - 1} (horizon={cfg.horizon})"
             )
         if ev.ramp < 0:
             problems.append(f"{where}.ramp = {ev.ramp}: must be >= 0 months")
-        elif ev.month + max(ev.ramp, 1) > cfg.horizon:
+        elif month_ok and ev.month + max(ev.ramp, 1) > cfg.horizon:
             problems.append(
                 f"{where}.ramp = {ev.ramp}: the ramp from month {ev.month} ends after the horizon ({cfg.horizon})"
             )
@@ -134,6 +142,10 @@ def _check_events(cfg: DictConfig, problems: list[str]) -> None:
             problems.append(
                 f"{where}.lever = {ev.lever!r}: unknown {lever.owner} {key!r}, allowed {sorted(keys[lever.owner])}"
             )
+        if lever.kind != NUMBER and ev.ramp > 1:
+            problems.append(
+                f"{where}.ramp = {ev.ramp}: only number levers can ramp; {ev.lever} is a {lever.kind} lever (use ramp 0)"
+            )
         value = ev.value
         if lever.kind in (NUMBER, SHOCK):
             if isinstance(value, bool) or not isinstance(value, int | float):
@@ -143,10 +155,6 @@ def _check_events(cfg: DictConfig, problems: list[str]) -> None:
             ):
                 problems.append(
                     f"{where}.value = {value}: out of range for {ev.lever}, allowed {_range_text(lever.lo, lever.hi)}"
-                )
-            if lever.kind == SHOCK and ev.ramp > 1:
-                problems.append(
-                    f"{where}.ramp = {ev.ramp}: {ev.lever} is a one-off shock and cannot ramp"
                 )
         elif lever.kind == FLAG and not isinstance(value, bool):
             problems.append(f"{where}.value = {value!r}: {ev.lever} takes true or false")

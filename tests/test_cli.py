@@ -91,3 +91,13 @@ def test_cli_refuses_unknown_key_naming_it(tmp_path):
     proc = _cli("customers.colour=red", f"hydra.run.dir={tmp_path / 'x'}")
     assert proc.returncode != 0
     assert "colour" in proc.stderr
+
+
+def test_a_refused_run_leaves_a_users_existing_folder_alone(tmp_path):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "notes.log").write_text("keep me")
+    proc = _cli("customers.n=0", f"hydra.run.dir={folder}")
+    assert proc.returncode != 0
+    assert (folder / "notes.log").read_text() == "keep me"
+    assert not (folder / ".hydra").exists() and not (folder / "sim.log").exists()

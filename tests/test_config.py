@@ -50,6 +50,13 @@ def test_defaults_are_the_documented_ones():
         ("us.restricted_sectors=[banking]", "unknown sector 'banking'"),
         ("output.customers_format=xlsx", "output.customers_format = 'xlsx'"),
         ("horizon=0", "horizon = 0: must be >= 1"),
+        ("seed=-1", "seed = -1: out of range, allowed >= 0"),
+        ("developers.us_frontier.price0=0", "developers.us_frontier.price0 = 0.0: out of range"),
+        ("domestic.capability0=0", "domestic.capability0 = 0.0: out of range"),
+        (
+            "developers.us_second.home=CN",
+            "exactly one developer with home 'CN' is required (the two-way flow), got ['cn_open', 'us_second']",
+        ),
     ],
 )
 def test_out_of_range_values_are_refused_with_key_value_and_range(override, expected):
@@ -94,3 +101,25 @@ def test_events_with_bad_levers_or_values_are_refused():
         small_config(
             "+scenario.events=[{month: 3, lever: developers.acme.in_channel, value: false}]"
         )
+
+
+def test_zero_budget_weights_everywhere_are_refused():
+    sectors = ("platform", "fintech", "gaming", "manufacturing", "research", "other")
+    with pytest.raises(ConfigError, match="share-weighted budget weight must be > 0"):
+        as_config(compose(None, [f"customers.sectors.{s}.budget_weight=0" for s in sectors]))
+
+
+def test_only_number_levers_can_ramp():
+    with pytest.raises(ConfigError, match="only number levers can ramp"):
+        small_config(
+            "+scenario.events=[{month: 3, lever: intermediary.channel_open, value: false, ramp: 6}]"
+        )
+    with pytest.raises(ConfigError, match="only number levers can ramp"):
+        small_config(
+            "+scenario.events=[{month: 3, lever: domestic.price_cut, value: 0.5, ramp: 3}]"
+        )
+
+
+def test_type_errors_through_the_api_say_why():
+    with pytest.raises(ConfigError, match="could not be converted to Integer"):
+        compose(None, ["customers.n=abc"])

@@ -229,3 +229,34 @@ def test_keyword_parameters_are_validated():
         MarketModel(**{"customers.nope": 3})
     with pytest.raises(ConfigError, match="customers.n = -1"):
         MarketModel(customers__n=-1)
+
+
+def test_a_finished_model_can_be_garbage_collected():
+    import gc
+    import weakref
+
+    model = MarketModel(small_config()).run()
+    ref = weakref.ref(model)
+    del model
+    gc.collect()
+    assert ref() is None
+
+
+@pytest.mark.parametrize("level", [0.77, 0.8, 0.9, 0.3])
+def test_rule_level_restricts_exactly_that_share(level):
+    model = MarketModel(small_config(f"us.rule_level={level}", "horizon=1"))
+    model.step()
+    assert model.records[0]["restricted_customers"] == round(level * 300)
+
+
+def test_a_later_event_overrides_a_running_ramp():
+    model = MarketModel(
+        small_config(
+            "horizon=12",
+            "+scenario.events=[{month: 2, lever: us.rule_level, value: 0.5, ramp: 6},"
+            "{month: 4, lever: us.rule_level, value: 0.1}]",
+        )
+    ).run()
+    levels = [r["us_rule_level"] for r in model.records]
+    assert levels[4:] == [0.1] * 8
+    assert levels[2] == pytest.approx(0.02 + (0.5 - 0.02) / 6)

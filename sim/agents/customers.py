@@ -46,7 +46,9 @@ class CustomerPopulation:
         n = self.size
         order = np.argsort(self.listing, kind="stable")
         self.listing_percentile = np.empty(n)
-        self.listing_percentile[order] = (np.arange(n) + 1.0) / max(n, 1)
+        # Mid-rank percentiles keep every score off the 1 - e thresholds: a rule level e
+        # restricts exactly round(e * n) customers, free of floating-point ties.
+        self.listing_percentile[order] = (np.arange(n) + 0.5) / max(n, 1)
         self.capability0 = self.capability.copy()
         self.approved = self.established.copy()
         self.restricted = np.zeros(n, dtype=bool)

@@ -16,7 +16,12 @@ def price_at(initial: float, decline: float, month: int) -> float:
 
 
 def gap_months(frontier: float, best: float, growth: float) -> float:
-    """The gap in months of frontier progress: ``log(qF / q_best) / log(1 + gF)``."""
+    """The gap in months of frontier progress: ``log(qF / q_best) / log(1 + gF)``.
+
+    Zero when China is level or ahead; infinite when it has no capability at all.
+    """
     if best >= frontier or growth <= 0:
         return 0.0
+    if best <= 0:
+        return math.inf
     return math.log(frontier / best) / math.log1p(growth)

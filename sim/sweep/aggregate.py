@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -59,10 +60,19 @@ def find_run_folders(paths: Iterable[Path]) -> list[Path]:
 
 
 def _parse_value(text: str) -> Any:
+    """A scalar override value as a number, bool or string; lists and maps stay as their text."""
     try:
-        return yaml.load(text, Loader=_Loader)
+        value = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError:
         return text
+    if isinstance(value, list | dict):
+        return text
+    if isinstance(value, str):
+        try:
+            return float(value)  # YAML 1.1 reads 1e6 as a string
+        except ValueError:
+            return value
+    return value
 
 
 def parse_overrides(overrides: Iterable[str]) -> dict[str, Any]:
@@ -132,7 +142,10 @@ def aggregate(paths: Iterable[Path], timeseries: bool = True) -> Aggregate:
         runs = pd.DataFrame(columns=[*ID_COLUMNS, "error", "_folder"])
     param_cols = sorted(c for c in runs.columns if c.startswith("param:"))
     params = [c.removeprefix("param:") for c in param_cols]
-    runs = runs.rename(columns=dict(zip(param_cols, params, strict=True)))
+    for col, name in zip(param_cols, params, strict=True):
+        # A swept key that is also a summary key (horizon, say): one column, either source.
+        runs[name] = runs[col].combine_first(runs[name]) if name in runs else runs[col]
+        runs = runs.drop(columns=col)
     front = [*ID_COLUMNS, *params, "error", "seconds"]
     runs = runs[[c for c in front if c in runs] + [c for c in runs if c not in front]]
     series = _timeseries(runs, params) if timeseries else pd.DataFrame()
@@ -157,10 +170,16 @@ def _timeseries(runs: pd.DataFrame, params: list[str]) -> pd.DataFrame:
 
 def group_label(frame: pd.DataFrame, params: list[str]) -> pd.Series:
     """One label per row naming its scenario and swept parameters (the seed left out)."""
-    cols = ["scenario", *[p for p in params if frame[p].nunique(dropna=False) > 1]]
     if frame.empty:
         return pd.Series(dtype=str)
-    parts = [frame["scenario"].astype(str)] + [p + "=" + frame[p].astype(str) for p in cols[1:]]
+    text = {
+        p: frame[p].map(
+            lambda v: "-" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+        )
+        for p in params
+    }
+    cols = ["scenario", *[p for p in params if text[p].nunique() > 1]]
+    parts = [frame["scenario"].map(str)] + [p + "=" + text[p] for p in cols[1:]]
     label = parts[0]
     for part in parts[1:]:
         label = label + ", " + part

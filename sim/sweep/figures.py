@@ -117,19 +117,23 @@ def headline_table(agg: Aggregate) -> pd.DataFrame:
     if runs.empty:
         return pd.DataFrame()
     reference = _reference_group(runs, agg)
-    ref_runs = runs[runs["group"] == reference].set_index("seed") if reference else None
+    # Pairs are by seed; a seed run in several folders contributes its mean once.
+    ref_by_seed = (
+        runs[runs["group"] == reference].groupby("seed").mean(numeric_only=True)
+        if reference
+        else None
+    )
     rows = []
     for group, sub in runs.groupby("group", sort=False):
+        by_seed = sub.groupby("seed").mean(numeric_only=True)
         for metric in HEADLINE:
             if metric not in sub:
                 continue
             mean, half, n = mean_ci(sub[metric])
             row = {"group": group, "metric": metric, "mean": mean, "ci95": half, "n": n}
-            if ref_runs is not None and group != reference:
-                paired = sub.set_index("seed")[metric] - ref_runs[metric].reindex(sub["seed"])
-                row["diff_vs_reference"], row["diff_ci95"], row["pairs"] = mean_ci(
-                    paired.reset_index(drop=True)
-                )
+            if ref_by_seed is not None and group != reference:
+                paired = by_seed[metric] - ref_by_seed[metric].reindex(by_seed.index)
+                row["diff_vs_reference"], row["diff_ci95"], row["pairs"] = mean_ci(paired)
             rows.append(row)
     table = pd.DataFrame(rows)
     table.attrs["reference"] = reference
@@ -231,7 +235,7 @@ def tradeoffs(agg: Aggregate, path: Path) -> tuple[Path, pd.DataFrame] | None:
     runs = _ok(agg)
     if runs.empty:
         return None
-    runs = runs.assign(noncompliance=1.0 - runs["compliance_rate"].fillna(1.0))
+    runs = runs.assign(noncompliance=1.0 - runs["compliance_rate"])
     fig = Figure(figsize=(12, 5))
     axes = fig.subplots(1, 2)
     groups = list(dict.fromkeys(runs["group"]))
@@ -243,7 +247,11 @@ def tradeoffs(agg: Aggregate, path: Path) -> tuple[Path, pd.DataFrame] | None:
         ["capability leaked (index pts)", "non-compliant share of foreign spend"],
         strict=True,
     ):
-        front = non_dominated(runs["revenue_intermediary"].to_numpy(), runs[cost].to_numpy())
+        valid = runs[cost].notna()  # no foreign spend: compliance undefined, not perfect
+        front = np.zeros(len(runs), dtype=bool)
+        front[valid.to_numpy()] = non_dominated(
+            runs.loc[valid, "revenue_intermediary"].to_numpy(), runs.loc[valid, cost].to_numpy()
+        )
         for i, group in enumerate(groups[:20]):
             sub = runs["group"] == group
             ax.scatter(
