@@ -235,7 +235,7 @@ def test_parse_overrides_keeps_user_keys_only():
             "output.plots=true",
         ]
     )
-    assert parsed == {"scenario": "baseline", "us.rule_level": 0.5, "a.b": [1, 2]}
+    assert parsed == {"scenario": "baseline", "us.rule_level": 0.5, "a.b": "[1,2]"}
 
 
 def test_atomic_write_never_leaves_a_partial_file(tmp_path):
