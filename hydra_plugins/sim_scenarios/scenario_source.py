@@ -9,6 +9,7 @@ its own ``scenario:`` block, and ``scenario=NAME`` picks it.
 
 from __future__ import annotations
 
+import functools
 import os
 
 from hydra.core.config_search_path import ConfigSearchPath
@@ -27,6 +28,12 @@ class ScenarioFileError(ConfigCompositionException):
 
 
 def check_scenario_text(text: str, file: str) -> DictConfig:
+    """A checked copy of the scenario (see :func:`_checked`); the check runs once per text."""
+    return _checked(text, file).copy()
+
+
+@functools.lru_cache(maxsize=256)
+def _checked(text: str, file: str) -> DictConfig:
     """Parse a scenario file and check its structure against the schema, naming the file.
 
     Refuses malformed YAML, a missing ``scenario:`` block, a name that differs from the file

@@ -153,19 +153,21 @@ def aggregate(paths: Iterable[Path], timeseries: bool = True) -> Aggregate:
 
 
 def _timeseries(runs: pd.DataFrame, params: list[str]) -> pd.DataFrame:
-    frames = []
     ids = ["run", "scenario", "seed", *params]
+    frames, keys = [], []
     for record in runs[runs["status"] == "ok"].to_dict("records"):
         file = Path(record["_folder"]) / "timeseries.csv"
-        if not file.is_file():
-            continue
-        frame = pd.read_csv(file, engine="c")
-        for col in reversed(ids):
-            frame.insert(0, col, record[col])
-        frames.append(frame)
+        if file.is_file():
+            frames.append(pd.read_csv(file, engine="c"))
+            keys.append(record)
     if not frames:
         return pd.DataFrame(columns=[*ids, "month"])
-    return pd.concat(frames, ignore_index=True)
+    lengths = np.array([len(f) for f in frames])
+    body = pd.concat(frames, ignore_index=True)
+    id_frame = pd.DataFrame(
+        {col: np.repeat(np.array([k[col] for k in keys], dtype=object), lengths) for col in ids}
+    )
+    return pd.concat([id_frame.infer_objects(), body], axis=1)
 
 
 def group_label(frame: pd.DataFrame, params: list[str]) -> pd.Series:

@@ -9,6 +9,7 @@ whose folder already says ``ok`` for the same config hash.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import time
@@ -52,8 +53,11 @@ def read_status(folder: Path) -> dict[str, Any] | None:
 
 def config_hash(config: Any) -> str:
     """A stable hash of everything that determines a run's numbers (output settings excluded)."""
-    node = OmegaConf.structured(config) if not OmegaConf.is_config(config) else config
-    data = OmegaConf.to_container(node, resolve=True)
+    if dataclasses.is_dataclass(config):
+        data = dataclasses.asdict(config)
+    else:
+        node = OmegaConf.structured(config) if not OmegaConf.is_config(config) else config
+        data = OmegaConf.to_container(node, resolve=True)
     data.pop("output", None)
     text = json.dumps(data, sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
