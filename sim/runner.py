@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from omegaconf import OmegaConf
-
 from sim.metrics import summarise
 from sim.model import MarketModel
 from sim.results import parquet_available, write_json, write_table
@@ -113,8 +111,3 @@ def write_results(result: RunResult, out_dir: Path, plots: bool = True) -> dict[
     files["summary"] = write_json(out_dir / "summary.json", result.summary)
     result.files = files
     return files
-
-
-def config_yaml(config: Config) -> str:
-    """The resolved config as YAML (for logs and reports)."""
-    return OmegaConf.to_yaml(OmegaConf.structured(config))
