@@ -37,14 +37,13 @@ def run(
     exactly as on the command line. Raises :class:`ConfigError` for a refused config.
     """
     from sim.config import as_config, compose
-    from sim.runner import simulate, write_results
+    from sim.runner import plots_wanted, simulate, write_results
 
     config = as_config(compose(scenario, overrides))
     result = simulate(config, progress=progress)
     if output_dir is not None:
-        write_results(
-            result, Path(output_dir), plots=config.output.plots if plots is None else plots
-        )
+        plots = plots_wanted(config, sweep=False) if plots is None else plots
+        write_results(result, Path(output_dir), plots=plots)
     return result
 
 

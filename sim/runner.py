@@ -92,6 +92,11 @@ def simulate(config: Config, progress: bool = False) -> RunResult:
     return RunResult(summary, timeseries, customers_table(model), config, model)
 
 
+def plots_wanted(config: Config, sweep: bool) -> bool:
+    """Whether a run draws its figures: ``output.plots`` if set, else on alone and off in sweeps."""
+    return config.output.plots if config.output.plots is not None else not sweep
+
+
 def write_results(result: RunResult, out_dir: Path, plots: bool = True) -> dict[str, Path]:
     """Write timeseries.csv, customers.(csv|parquet), plots/ and, last, summary.json.
 

@@ -38,3 +38,16 @@ def test_run_refuses_bad_config_and_writes_nothing(tmp_path):
     else:
         raise AssertionError("a negative population was accepted")
     assert not (tmp_path / "r").exists()
+
+
+def test_run_draws_plots_by_default_when_writing(tmp_path):
+    run(overrides=["customers.n=120", "horizon=4"], output_dir=tmp_path / "r")
+    assert sorted(p.name for p in (tmp_path / "r" / "plots").iterdir()) == [
+        "compliance.png",
+        "leakage.png",
+        "market_shares.png",
+        "network.png",
+        "revenue.png",
+    ]
+    run(overrides=["customers.n=120", "horizon=4", "output.plots=false"], output_dir=tmp_path / "q")
+    assert not (tmp_path / "q" / "plots").exists()

@@ -85,7 +85,7 @@ def run_job(
     turns it into an exit code) and an exception propagates, as a user expects of one run.
     """
     from sim.config import as_config
-    from sim.runner import simulate, write_results
+    from sim.runner import plots_wanted, simulate, write_results
     from sim.validate import ConfigError
 
     started = time.time()
@@ -102,7 +102,7 @@ def run_job(
     if sweep and already_done(folder, digest):
         log.info("Skipped: %s already finished with the same config", folder)
         return JobStatus("skipped", overrides, digest, started=started), None
-    plots = config.output.plots if config.output.plots is not None else not sweep
+    plots = plots_wanted(config, sweep)
     JobStatus("running", overrides, digest, started=started, plots=plots).write(folder)
     try:
         result = simulate(config, progress=config.output.progress and not sweep)
