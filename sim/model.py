@@ -115,6 +115,9 @@ class MarketModel(mesa.Model):
         )
         self._weights = diffusion.row_normalised(self.adjacency)
         self._has_neighbours = np.diff(self.adjacency.indptr) > 0
+        self._suspension_months = np.array(
+            [i.suspension_months for i in self.intermediaries.values()]
+        )[self.population.intermediary]
         self._spend_weights = self.population.budget0 / max(self.population.budget0.sum(), 1e-300)
         self._sector_ids = {name: i for i, name in enumerate(self.population.sector_names)}
         customers = ChineseCustomer.create_agents(
@@ -383,13 +386,10 @@ class MarketModel(mesa.Model):
         p = np.where(using, p, 0.0)
         flagged = self.streams.dynamics.random(pop.size) < p
         true_pos = flagged & (samples > 0)
-        months = np.array([i.suspension_months for i in self.intermediaries.values()])[
-            pop.intermediary
-        ]
         direct = flagged & foreign_ok
         shell = flagged & evading
-        pop.suspended_until[direct] = t + months[direct]
-        pop.blocked_until[shell] = t + months[shell]
+        pop.suspended_until[direct] = t + self._suspension_months[direct]
+        pop.blocked_until[shell] = t + self._suspension_months[shell]
         pop.detected_count += true_pos
         pop.suspension_count += flagged
         memory = self.config.distillation.risk_memory
@@ -439,10 +439,7 @@ class MarketModel(mesa.Model):
         amounts = fine_amounts(
             spend[found, RESELLER], self.us.penalty_fixed_usd, self.us.penalty_multiplier
         )
-        months = np.array([i.suspension_months for i in self.intermediaries.values()])[
-            pop.intermediary
-        ]
-        pop.blocked_until[found] = t + np.maximum(months[found], 1)
+        pop.blocked_until[found] = t + np.maximum(self._suspension_months[found], 1)
         per_inter = np.bincount(
             pop.intermediary[found], weights=amounts, minlength=len(self.intermediaries)
         )
