@@ -30,10 +30,8 @@ import cProfile
 import io
 import json
 import os
-import platform
 import pstats
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
@@ -41,9 +39,10 @@ import sysconfig
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from machine_info import describe_machine
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = sysconfig.get_paths()["purelib"]
@@ -336,39 +335,9 @@ def bench_large(
 
 def machine() -> dict[str, Any]:
     """What the numbers were measured on."""
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    nproc = shutil.which("nproc")
-    git = shutil.which("git")
-    versions = {}
-    for dist in ("mesa", "numpy", "scipy", "networkx", "pandas", "matplotlib", "hydra-core"):
-        try:
-            versions[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            versions[dist] = None
-    return {
-        "nproc": subprocess.run([nproc], capture_output=True, text=True).stdout.strip()
-        if nproc
-        else str(os.cpu_count()),
-        "cpu": cpu,
-        "python": platform.python_version(),
-        "python_executable": sys.executable,
-        "platform": platform.platform(),
-        "packages": versions,
-        "git": subprocess.run(
-            [git, "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True
-        ).stdout.strip()
-        if git
-        else "",
-        "loadavg_start": os.getloadavg(),
-        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-    }
+    return describe_machine(
+        ("mesa", "numpy", "scipy", "networkx", "pandas", "matplotlib", "hydra-core")
+    )
 
 
 def gib(kib: float) -> str:

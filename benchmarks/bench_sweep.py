@@ -38,7 +38,6 @@ import argparse
 import json
 import logging
 import os
-import platform
 import re
 import resource
 import shutil
@@ -49,9 +48,10 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from machine_info import describe_machine
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
@@ -285,35 +285,9 @@ def compare_phases(sweep_dir: Path, out_dir: Path) -> dict[str, float]:
 
 def machine() -> dict[str, Any]:
     """What the numbers were measured on."""
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    versions = {}
-    for dist in ("hydra-core", "hydra-joblib-launcher", "joblib", "pandas", "matplotlib"):
-        try:
-            versions[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            versions[dist] = None
-    git = shutil.which("git")
-    return {
-        "nproc": os.cpu_count(),
-        "cpu": cpu,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "packages": versions,
-        "git": subprocess.run(
-            [git, "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True
-        ).stdout.strip()
-        if git
-        else "",
-        "loadavg_start": os.getloadavg(),
-        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-    }
+    return describe_machine(
+        ("hydra-core", "hydra-joblib-launcher", "joblib", "pandas", "matplotlib")
+    )
 
 
 def table(results: dict[str, Any]) -> str:
