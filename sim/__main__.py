@@ -18,17 +18,6 @@ from sim.config import register_plugins
 register_plugins()
 log = logging.getLogger("sim")
 
-HEADLINE = (
-    ("china_spend_foreign", "China spend on foreign models", "usd"),
-    ("revenue_intermediary", "intermediary revenue", "usd"),
-    ("revenue_domestic", "domestic providers' revenue", "usd"),
-    ("leakage_capability", "capability leaked (index pts)", "num"),
-    ("capability_gap_months_final", "final gap (months)", "num"),
-    ("violations", "violations", "num"),
-    ("fines", "fines", "usd"),
-    ("compliance_rate", "compliance rate", "pct"),
-)
-
 
 def _discard_refused_run(out_dir: Path, job_name: str) -> None:
     """Remove what Hydra wrote for a refused run (its .hydra/ record and the job's log),
@@ -40,20 +29,12 @@ def _discard_refused_run(out_dir: Path, job_name: str) -> None:
 
 
 def headline(summary: dict) -> str:
-    """The run's headline figures on one line."""
-    parts = []
-    for key, label, kind in HEADLINE:
-        value = summary.get(key)
-        if value is None:
-            text = "n/a"
-        elif kind == "usd":
-            text = f"${value / 1e9:,.2f}bn" if abs(value) >= 1e8 else f"${value / 1e6:,.2f}M"
-        elif kind == "pct":
-            text = f"{100 * value:.2f}%"
-        else:
-            text = f"{value:,.3g}"
-        parts.append(f"{label} {text}")
-    return "; ".join(parts)
+    """The run's headline figures on one line, labelled and formatted by the metric registry."""
+    from sim.metrics import HEADLINE, format_value, metric
+
+    return "; ".join(
+        f"{metric(key).label} {format_value(key, summary.get(key))}" for key in HEADLINE
+    )
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="config")

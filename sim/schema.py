@@ -26,9 +26,22 @@ def param(
     hi: float | None = None,
     *,
     factory: Any = None,
+    plausible: tuple[float, float] | None = None,
 ) -> Any:
-    """A dataclass field carrying its unit, source, documentation and allowed range."""
-    meta = {"unit": unit, "source": source, "doc": doc, "lo": lo, "hi": hi}
+    """A dataclass field carrying its unit, source, documentation and ranges.
+
+    ``lo``/``hi`` bound what validation accepts (the validity range); ``plausible`` is the
+    narrower range the parameter could credibly take in the world modelled, used by
+    uncertainty and sensitivity analysis (see :func:`plausible_ranges`).
+    """
+    meta = {
+        "unit": unit,
+        "source": source,
+        "doc": doc,
+        "lo": lo,
+        "hi": hi,
+        "plausible": plausible,
+    }
     if factory is not None:
         return field(default_factory=factory, metadata=meta)
     return field(default=default, metadata=meta)
@@ -88,6 +101,7 @@ class CustomersConfig:
         "Pareto tail index of budgets (smaller is heavier)",
         0.5,
         10,
+        plausible=(1.1, 2.0),
     )
     budget_growth: float = param(
         0.03,
@@ -97,6 +111,7 @@ class CustomersConfig:
         "Growth of every customer's AI budget",
         -0.5,
         1,
+        plausible=(0.01, 0.05),
     )
     approval_min_budget_musd: float = param(
         0.1,
@@ -113,6 +128,7 @@ class CustomersConfig:
         "Mean propensity of a restricted customer to try a reseller or shell each month",
         0,
         1,
+        plausible=(0.1, 0.6),
     )
     inhouse_growth: float = param(
         0.028,
@@ -283,7 +299,9 @@ class DomesticConfig:
         1e-6,
         None,
     )
-    growth: float = param(0.028, "per month", ASSUMPTION, "Own capability growth", 0, 1)
+    growth: float = param(
+        0.028, "per month", ASSUMPTION, "Own capability growth", 0, 1, plausible=(0.015, 0.045)
+    )
     price0: float = param(
         0.3,
         "USD per million tokens",
@@ -302,6 +320,7 @@ class DomesticConfig:
         "Share of leaked capability above the domestic level absorbed each month (lamD)",
         0,
         1,
+        plausible=(0.02, 0.3),
     )
     provider_shares: dict[str, float] = param(
         None,
@@ -317,12 +336,26 @@ class DemandConfig:
     """Discrete choice of how a customer splits its budget among options."""
 
     quality_weight: float = param(
-        10.0, "utility per log capability", ASSUMPTION, "bq: weight on log capability", 0, None
+        10.0,
+        "utility per log capability",
+        ASSUMPTION,
+        "bq: weight on log capability",
+        0,
+        None,
+        plausible=(5, 15),
     )
     price_weight: float = param(
-        0.6, "utility per log price", ASSUMPTION, "bp: weight on log price", 0, None
+        0.6,
+        "utility per log price",
+        ASSUMPTION,
+        "bp: weight on log price",
+        0,
+        None,
+        plausible=(0.3, 1.2),
     )
-    risk_weight: float = param(3.0, "utility per risk", ASSUMPTION, "br: weight on risk", 0, None)
+    risk_weight: float = param(
+        3.0, "utility per risk", ASSUMPTION, "br: weight on risk", 0, None, plausible=(1.5, 6)
+    )
     asc_foreign: float = param(0.0, "utility", ASSUMPTION, "Constant for foreign models")
     asc_domestic: float = param(0.3, "utility", ASSUMPTION, "Constant for domestic providers")
     asc_inhouse: float = param(-0.5, "utility", ASSUMPTION, "Constant for in-house models")
@@ -362,6 +395,7 @@ class DistillationConfig:
         "How much full monitoring cuts a customer's harvest share",
         0,
         1,
+        plausible=(0.3, 0.9),
     )
     tokens_per_sample: float = param(
         1000.0, "tokens", ASSUMPTION, "Tokens per training sample", 1, None
@@ -404,6 +438,7 @@ class DetectionConfig:
         "Chance an honest customer is flagged (times mu)",
         0,
         1,
+        plausible=(0.001, 0.01),
     )
 
 
@@ -418,6 +453,7 @@ class DiffusionConfig:
         "delta: share of the neighbour surplus absorbed each month",
         0,
         1,
+        plausible=(0.01, 0.15),
     )
     reach_threshold: float = param(
         0.005,
@@ -436,7 +472,13 @@ class NetworkConfig:
         2, "edges per node", ASSUMPTION, "Barabasi-Albert attachment within a sector", 1, None
     )
     cross_sector_degree: float = param(
-        1.0, "edges per customer", ASSUMPTION, "Mean cross-sector links per customer", 0, None
+        1.0,
+        "edges per customer",
+        ASSUMPTION,
+        "Mean cross-sector links per customer",
+        0,
+        None,
+        plausible=(0.3, 3),
     )
 
 
@@ -464,7 +506,13 @@ class USRegulatorConfig:
         1,
     )
     audit_prob: float = param(
-        0.1, "per violation", ASSUMPTION, "Chance a violation is found and fined", 0, 1
+        0.1,
+        "per violation",
+        ASSUMPTION,
+        "Chance a violation is found and fined",
+        0,
+        1,
+        plausible=(0.02, 0.3),
     )
     penalty_fixed_usd: float = param(
         374_474.0,
@@ -524,7 +572,13 @@ class PoliticsConfig:
         0.1, "per incident", ASSUMPTION, "w2: attention per public incident", 0
     )
     publicity: float = param(
-        0.2, "probability", ASSUMPTION, "Chance a detected incident becomes public", 0, 1
+        0.2,
+        "probability",
+        ASSUMPTION,
+        "Chance a detected incident becomes public",
+        0,
+        1,
+        plausible=(0.05, 0.5),
     )
     endogenous: bool = param(False, "flag", "model.md", "Rules respond to attention")
     threshold: float = param(
@@ -618,6 +672,55 @@ class Config:
     cn: CNRegulatorConfig = field(default_factory=CNRegulatorConfig)
     politics: PoliticsConfig = field(default_factory=PoliticsConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
+
+
+@dataclass(frozen=True)
+class Plausible:
+    """A parameter's plausible range, with its unit and source (for uncertainty analysis)."""
+
+    key: str
+    lo: float
+    hi: float
+    default: float
+    unit: str
+    source: str
+    integer: bool
+
+
+def plausible_ranges(config: Config | None = None) -> dict[str, Plausible]:
+    """Every parameter with a plausible range, by dotted key (``developers.us_frontier.growth``).
+
+    Walks the config tree (the defaults unless ``config`` is given), including the entries
+    of mapping nodes such as ``developers`` and ``customers.sectors``.
+    """
+    import dataclasses
+
+    out: dict[str, Plausible] = {}
+
+    def walk(node: Any, prefix: str) -> None:
+        for f in dataclasses.fields(node):
+            value = getattr(node, f.name)
+            key = f"{prefix}{f.name}"
+            rng = f.metadata.get("plausible")
+            if rng is not None and isinstance(value, int | float) and not isinstance(value, bool):
+                out[key] = Plausible(
+                    key,
+                    float(rng[0]),
+                    float(rng[1]),
+                    float(value),
+                    f.metadata["unit"],
+                    f.metadata["source"],
+                    isinstance(value, int),
+                )
+            if dataclasses.is_dataclass(value):
+                walk(value, f"{key}.")
+            elif isinstance(value, dict):
+                for name, item in value.items():
+                    if dataclasses.is_dataclass(item):
+                        walk(item, f"{key}.{name}.")
+
+    walk(config if config is not None else Config(), "")
+    return out
 
 
 def register_configs() -> None:
