@@ -83,6 +83,7 @@ def simulate(config: Config, progress: bool = False) -> RunResult:
         model.step()
     summary = {
         "scenario": config.scenario.name,
+        "scenario_kind": config.scenario.kind,
         "seed": config.seed,
         "horizon": config.horizon,
         "customers_n": config.customers.n,

@@ -613,11 +613,14 @@ class EventConfig:
 class ScenarioConfig:
     """A named scenario: what it represents, the question it answers, dated policy events.
 
-    ``expect`` maps summary keys to "higher" or "lower": the direction the scenario should
-    move them against ``baseline`` on average over seeds (checked by the test suite).
+    ``kind`` is "policy" (a choice someone makes: rules, safeguards, exits) or "context" (a
+    market shock nobody chooses), so comparisons can show the two apart; ``baseline`` is the
+    reference. ``expect`` maps summary keys to "higher" or "lower": the direction the scenario
+    should move them against ``baseline`` on average over seeds (checked by the test suite).
     """
 
     name: str = "baseline"
+    kind: str = "policy"
     description: str = ""
     question: str = ""
     expect: dict[str, str] = field(default_factory=dict)

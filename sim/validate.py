@@ -18,6 +18,7 @@ from sim.schema import Config
 
 SHARE_TOLERANCE = 1e-6
 OUTPUT_FORMATS = ("auto", "csv", "parquet")
+SCENARIO_KINDS = ("policy", "context", "reference")
 
 
 class ConfigError(ValueError):
@@ -106,6 +107,8 @@ def _check_cross(cfg: DictConfig, problems: list[str]) -> None:
         for s in OmegaConf.select(cfg, key):
             if s not in sectors:
                 problems.append(f"{key}: unknown sector {s!r}, allowed {sorted(sectors)}")
+    if cfg.scenario.kind not in SCENARIO_KINDS:
+        problems.append(f"scenario.kind = {cfg.scenario.kind!r}: allowed {list(SCENARIO_KINDS)}")
     if cfg.output.customers_format not in OUTPUT_FORMATS:
         problems.append(
             f"output.customers_format = {cfg.output.customers_format!r}: allowed {list(OUTPUT_FORMATS)}"
