@@ -14,11 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sim.validate import ConfigError
-
 if TYPE_CHECKING:
     from sim.model import MarketModel
     from sim.runner import RunResult
+    from sim.validate import ConfigError
 
 __all__ = ["ConfigError", "MarketModel", "RunResult", "run"]
 
@@ -48,6 +47,11 @@ def run(
 
 
 def __getattr__(name: str):
+    """Import the heavy parts on first use, so ``python -m sim --help`` starts at once."""
+    if name == "ConfigError":
+        from sim.validate import ConfigError
+
+        return ConfigError
     if name == "MarketModel":
         from sim.model import MarketModel
 

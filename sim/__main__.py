@@ -1,4 +1,9 @@
-"""``python -m sim``: the Hydra app. Compose, validate, simulate, write; nothing else."""
+"""``python -m sim``: the Hydra app. Compose, validate, simulate, write; nothing else.
+
+``--help`` is answered before Hydra is imported (see :mod:`sim.cli_help`); everything else
+goes through Hydra. Exit status: 0 done, 1 a run failed or its results could not be written
+(or every run of a sweep failed), 2 a config refused by validation.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +12,10 @@ import logging
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
-import hydra
-from hydra.core.hydra_config import HydraConfig
-from hydra.types import RunMode
-from omegaconf import DictConfig
-
-from sim.config import register_plugins
-
-register_plugins()
 log = logging.getLogger("sim")
+HELP_FLAGS = ("--help", "-h")
 
 
 def _discard_refused_run(out_dir: Path, job_name: str) -> None:
@@ -37,25 +36,62 @@ def headline(summary: dict) -> str:
     )
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="config")
-def main(cfg: DictConfig) -> None:
-    """Run one simulation (or one job of a sweep) into Hydra's output directory."""
-    from sim.sweep.jobs import run_job
+def task(cfg: Any) -> None:
+    """Run one simulation, or the seeds of one sweep job, into Hydra's output directory."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    from hydra_plugins.sim_sweeper.replicating_sweeper import job_seeds
+    from sim.results import StorageError
+    from sim.sweep.jobs import run_job, run_replications
     from sim.validate import ConfigError
 
     for noisy in ("MESA", "matplotlib"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     hc = HydraConfig.get()
     out_dir = Path(hc.runtime.output_dir)
-    sweep = hc.mode == RunMode.MULTIRUN
+    overrides = list(hc.overrides.task)
+    if hc.mode == RunMode.MULTIRUN:
+        seeds = job_seeds(hc)
+        if seeds:
+            run_replications(cfg, out_dir, overrides, seeds, log=log)
+        else:
+            run_job(cfg, out_dir, overrides, sweep=True, log=log)
+        return
     try:
-        status, summary = run_job(cfg, out_dir, list(hc.overrides.task), sweep=sweep, log=log)
+        status, summary = run_job(cfg, out_dir, overrides, sweep=False, log=log)
     except ConfigError as e:
         _discard_refused_run(out_dir, hc.job.name)
         print(f"Error: {e}", file=sys.stderr)
         sys.exit(2)
+    except StorageError as e:
+        print(
+            f"Error: {e}. The run's results are incomplete (no summary.json was written); "
+            "free space or choose a writable folder (hydra.run.dir=...) and run again.",
+            file=sys.stderr,
+        )
+        sys.exit(1)
     if status.status == "ok":
         log.info("Results written to %s | Headline: %s", out_dir, headline(summary))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: plain help without Hydra, otherwise Hydra's app around :func:`task`."""
+    args = sys.argv[1:] if argv is None else argv
+    if any(a in HELP_FLAGS for a in args):
+        from sim.cli_help import help_text
+
+        print(help_text())
+        return
+    import hydra
+
+    from sim.config import register_plugins
+    from sim.naming import register_resolvers
+    from sim.paths import CONF_DIR
+
+    register_plugins()
+    register_resolvers()
+    hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")(task)()
 
 
 if __name__ == "__main__":

@@ -7,6 +7,9 @@ same thing wherever it is run; no working-directory changes, no files written.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -112,7 +115,16 @@ def as_config(
     seed: int | None = None,
     params: Mapping[str, Any] | None = None,
 ) -> Config:
-    """A validated :class:`Config` from a Config, a DictConfig, or a scenario name plus params."""
+    """A validated :class:`Config` from a Config, a DictConfig, or a scenario name plus params.
+
+    A :class:`Config` this function returned before, unchanged since, is not validated again
+    (a copy is returned): a sweep job validates its config once, not once more per model.
+    """
+    if isinstance(config, Config) and not params and _was_validated(config):
+        if seed is None:
+            return _remember(copy.deepcopy(config))
+        if isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0:
+            return _remember(dataclasses.replace(copy.deepcopy(config), seed=seed))
     if config is None:
         cfg = compose(scenario)
     elif isinstance(config, Config):
@@ -125,8 +137,25 @@ def as_config(
     if extra:
         cfg = apply_params(cfg, extra)
     validate(cfg)
-    return (
+    return _remember(
         OmegaConf.to_object(cfg)
         if OmegaConf.get_type(cfg) is Config
         else OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(Config), cfg))
     )
+
+
+_VALIDATED_ATTR = "_sim_validated_as"
+
+
+def _fingerprint(config: Config) -> str:
+    return json.dumps(dataclasses.asdict(config), sort_keys=True, default=str)
+
+
+def _was_validated(config: Config) -> bool:
+    return getattr(config, _VALIDATED_ATTR, None) == _fingerprint(config)
+
+
+def _remember(config: Config) -> Config:
+    """Note on ``config`` that it passed validation, with its content (a change is noticed)."""
+    object.__setattr__(config, _VALIDATED_ATTR, _fingerprint(config))
+    return config

@@ -1,8 +1,17 @@
-"""Hydra callback: aggregate and compare a sweep when it ends."""
+"""Hydra callback around a sweep: one sweep per folder, then aggregation and a verdict.
+
+At the start it takes the folder's lock (:mod:`sim.sweep.lock`) and deletes the temporary
+files killed writes left behind. At the end it writes the comparison (tables, figures,
+report; skipped when nothing changed since the last one) and says how the sweep went:
+exit status 1 with a message when no run of the sweep finished (every run failed or was
+refused), a warning listing the others when only some did.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,21 +21,81 @@ from omegaconf import DictConfig
 log = logging.getLogger("sim.sweep")
 
 
-class AggregateSweep(Callback):
-    """At the end of a multirun, write the tidy tables, comparison figures and HTML report.
+def _stop(message: str) -> None:
+    """Print one message and end the process with status 1 (Hydra turns exceptions raised in
+    callbacks into warnings, so the callback exits itself)."""
+    print(f"Error: {message}", file=sys.stderr)
+    sys.stderr.flush()
+    raise SystemExit(1)
 
-    Jobs catch their own failures, so Hydra reaches this callback even when some failed.
+
+def remove_temp_files_under(root: Path) -> int:
+    """Delete every temporary file of an interrupted write under ``root``; how many."""
+    from sim.results import is_temp_file
+
+    removed = 0
+    for folder, _dirs, files in os.walk(root):
+        for name in files:
+            if is_temp_file(name):
+                Path(folder, name).unlink(missing_ok=True)
+                removed += 1
+    return removed
+
+
+class AggregateSweep(Callback):
+    """Lock the sweep folder, then aggregate and compare the sweep when it ends.
+
+    Jobs catch their own failures, so Hydra reaches the end even when some failed.
     """
 
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        from sim.results import is_storage_error
+        from sim.sweep import lock
+
+        sweep_dir = Path(config.hydra.sweep.dir)
+        existed = sweep_dir.is_dir()
+        try:
+            lock.acquire(sweep_dir)
+        except lock.SweepLocked as e:
+            _stop(str(e))
+        except OSError as e:
+            if not is_storage_error(e):
+                raise
+            _stop(
+                f"cannot write the sweep folder {sweep_dir}: {e.strerror or e}. "
+                "Choose a writable folder with hydra.sweep.dir=..."
+            )
+        if existed:
+            removed = remove_temp_files_under(sweep_dir)
+            if removed:
+                log.info("Removed %d temporary files left by interrupted writes", removed)
+
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        from sim.results import StorageError
+        from sim.sweep import lock
         from sim.sweep.compare import compare
 
         sweep_dir = Path(config.hydra.sweep.dir)
         try:
             out = compare([sweep_dir], sweep_dir / "comparison")
+        except StorageError as e:
+            _stop(
+                f"{e}. The runs are intact; free space and run "
+                f"python -m sim.compare {sweep_dir} to write the comparison."
+            )
         except Exception:
             log.exception(
                 "Aggregating %s failed; run python -m sim.compare %s", sweep_dir, sweep_dir
             )
             return
-        log.info("Sweep aggregated: %s (report: %s)", out.tables["runs"], out.report)
+        finally:
+            lock.release(sweep_dir)
+        log.info("Sweep aggregated: %s (report: %s)", out.tables.get("runs"), out.report)
+        runs = out.aggregate.runs
+        ok = int((runs["status"] == "ok").sum()) if len(runs) else 0
+        if len(runs) and ok == 0:
+            _stop(
+                f"none of the {len(runs)} runs in {sweep_dir} finished: every run failed or "
+                f"was refused. Each run's status.json says why; the list is in "
+                f"{sweep_dir / 'comparison' / 'runs.csv'}."
+            )

@@ -1,0 +1,1 @@
+"""The simulator's Hydra sweeper: seeds of one config run together, finished runs skipped."""

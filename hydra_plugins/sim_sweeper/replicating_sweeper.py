@@ -1,0 +1,258 @@
+"""Hydra's basic sweep, with the replications of one config run by one job.
+
+``python -m sim -m scenario=a,b seed='range(1000)'`` is the cartesian product Hydra's basic
+sweeper would launch, but the seeds of each config are split into jobs of
+``hydra.sweeper.seeds_per_job`` seeds (0: chosen from the sweep's size and the machine's
+cores). A job composes and validates its config once and runs its seeds one after another,
+each into its own ``seed=N`` folder (see :func:`sim.sweep.jobs.run_replications`); the
+numbers are those of single runs of the same config and seed.
+
+Before launching, the sweeper composes each distinct config once (catching composition
+errors before any job starts, as the basic sweeper does) and leaves out every seed whose
+folder already holds a finished run of the same config and code version, so resuming a
+finished sweep launches nothing. ``hydra.sweeper.max_batch_size`` launches the jobs in
+batches. A full disk or unwritable folder stops the sweep with one message; finished runs
+stay and the same command resumes it.
+"""
+
+import itertools
+import logging
+import math
+import os
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional  # noqa: UP035 - OmegaConf reads these types
+
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+from hydra.core.config_store import ConfigStore
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import CompactHydraException, HydraException
+from omegaconf import DictConfig, OmegaConf, open_dict
+
+from sim.naming import register_resolvers
+
+log = logging.getLogger(__name__)
+
+SEED_KEY = "seed"
+SEED_SUBDIR_SUFFIX = "seed=${seed}"
+MAX_AUTO_SEEDS_PER_JOB = 50
+JOBS_PER_CORE = 8
+INTEGER = re.compile(r"^-?\d+$")
+
+
+@dataclass
+class ReplicatingSweeperConf:
+    """Config of :class:`ReplicatingSweeper` (``hydra.sweeper``)."""
+
+    _target_: str = "hydra_plugins.sim_sweeper.replicating_sweeper.ReplicatingSweeper"
+    max_batch_size: Optional[int] = None  # noqa: UP045
+    params: Optional[Dict[str, str]] = None  # noqa: UP006, UP045
+    # Seeds run by one job; 0 picks a size from the sweep and the machine's cores.
+    seeds_per_job: int = 0
+    # Set by the sweeper for each job: the seeds that job runs (not for users).
+    job_seeds: Optional[List[int]] = None  # noqa: UP006, UP045
+
+
+ConfigStore.instance().store(
+    group="hydra/sweeper", name="sim", node=ReplicatingSweeperConf, provider="china-channel-sim"
+)
+register_resolvers()
+
+
+class SweepStorageError(CompactHydraException):
+    """The sweep could not write its results; printed by Hydra as one message, exit 1."""
+
+
+def auto_seeds_per_job(runs: int, cores: int | None = None) -> int:
+    """Seeds per job when not set: enough jobs to keep every core busy to the end
+    (``JOBS_PER_CORE`` per core), at most ``MAX_AUTO_SEEDS_PER_JOB`` seeds per job."""
+    cores = cores or os.cpu_count() or 1
+    return max(1, min(MAX_AUTO_SEEDS_PER_JOB, math.ceil(runs / (JOBS_PER_CORE * cores))))
+
+
+def chunks(items: list[Any], size: int) -> list[list[Any]]:
+    """``items`` in consecutive pieces of at most ``size``."""
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+class ReplicatingSweeper(BasicSweeper):
+    """Cartesian sweep whose jobs each run several seeds of one config (see module doc)."""
+
+    def __init__(
+        self,
+        max_batch_size: int | None = None,
+        params: dict[str, str] | None = None,
+        seeds_per_job: int = 0,
+        job_seeds: list[int] | None = None,
+    ) -> None:
+        super().__init__(max_batch_size=max_batch_size, params=params)
+        if seeds_per_job < 0:
+            raise HydraException(
+                f"hydra.sweeper.seeds_per_job = {seeds_per_job}: must be >= 0 (0 chooses)"
+            )
+        self.seeds_per_job = seeds_per_job
+        self.skipped_runs = 0
+
+    # ------------------------------------------------------------------ the sweep
+
+    def sweep(self, arguments: list[str]) -> Any:
+        """Plan the jobs, leave out finished runs, launch the rest in batches."""
+        assert self.config is not None and self.launcher is not None
+        try:
+            return self._sweep(arguments)
+        except OSError as e:
+            from sim.results import is_storage_error
+
+            if not is_storage_error(e):
+                raise
+            raise SweepStorageError(self._storage_message(e)) from None
+
+    def _sweep(self, arguments: list[str]) -> Any:
+        from sim.results import atomic_write
+
+        axes, seeds = self._axes(arguments)
+        sweep_dir = Path(self.config.hydra.sweep.dir)
+        atomic_write(sweep_dir / "multirun.yaml", lambda tmp: OmegaConf.save(self.config, tmp))
+        batching = seeds is not None and self._subdir_names_seed()
+        configs = [list(c) for c in itertools.product(*axes.values())]
+        runs = len(configs) * (len(seeds) if seeds else 1)
+        size = self.seeds_per_job or auto_seeds_per_job(runs)
+        if not batching:
+            size = 1
+        jobs: list[list[str]] = []
+        for combo in configs:
+            jobs.extend(self._jobs(combo, seeds, size, batching))
+        log.info(
+            "Sweep of %d runs (%d configs x %d seeds): %d already finished, %d jobs of up to "
+            "%d seeds to launch",
+            runs,
+            len(configs),
+            len(seeds) if seeds else 1,
+            self.skipped_runs,
+            len(jobs),
+            size,
+        )
+        self.overrides = (
+            [jobs] if self.max_batch_size in (None, -1) else chunks(jobs, self.max_batch_size)
+        )
+        returns = []
+        first = 0
+        while jobs and not self.is_done():
+            batch = self.get_job_batch()
+            results = self.launcher.launch(batch, initial_job_idx=first)
+            for r in results:
+                _ = r.return_value  # re-raises what escaped a job (a storage error)
+            first += len(batch)
+            returns.append(results)
+        return returns
+
+    def _axes(self, arguments: list[str]) -> tuple[OrderedDict[str, list[str]], list[int] | None]:
+        """Every override as its list of ``key=value`` strings, and the seeds apart (None when
+        the seed is not swept as integers)."""
+        assert self.hydra_context is not None
+        parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
+        axes: OrderedDict[str, list[str]] = OrderedDict()
+        for override in parser.parse_overrides(self._parse_config() + list(arguments)):
+            key = override.get_key_element()
+            if override.is_sweep_override():
+                if not override.is_discrete_sweep():
+                    raise HydraException(
+                        f"{type(self).__name__} does not support sweep type: "
+                        f"{override.value_type.name if override.value_type else '?'}"
+                    )
+                values = list(override.sweep_string_iterator())
+            else:
+                values = [override.get_value_element_as_str()]
+            axes[key] = [f"{key}={v}" for v in values]
+        seed_items = axes.get(SEED_KEY)
+        if seed_items is None:
+            return axes, None
+        values = [item.split("=", 1)[1] for item in seed_items]
+        if not all(INTEGER.match(v) for v in values) or len(set(values)) != len(values):
+            return axes, None  # left to Hydra and validation, one job per value
+        del axes[SEED_KEY]
+        return axes, [int(v) for v in values]
+
+    def _subdir_names_seed(self) -> bool:
+        """True when the job folder ends in ``seed=${seed}`` (replications are its siblings)."""
+        assert self.config is not None
+        raw = OmegaConf.to_container(self.config.hydra.sweep, resolve=False).get("subdir")
+        if isinstance(raw, str) and raw.rstrip("/").endswith(SEED_SUBDIR_SUFFIX):
+            return True
+        log.warning(
+            "hydra.sweep.subdir = %r does not end in %s: one job per seed", raw, SEED_SUBDIR_SUFFIX
+        )
+        return False
+
+    def _jobs(
+        self, combo: list[str], seeds: list[int] | None, size: int, batching: bool
+    ) -> list[list[str]]:
+        """The jobs of one config: its unfinished seeds in chunks of ``size``."""
+        if seeds is None:
+            return [combo] if self._unfinished(combo, [None], batching) else []
+        pending = self._unfinished(combo, seeds, batching)
+        if not batching:
+            return [[*combo, f"{SEED_KEY}={n}"] for n in pending]
+        return [
+            [
+                *combo,
+                f"{SEED_KEY}={chunk[0]}",
+                f"hydra.sweeper.job_seeds=[{','.join(map(str, chunk))}]",
+            ]
+            for chunk in chunks(pending, size)
+        ]
+
+    def _unfinished(self, combo: list[str], seeds: list[Any], batching: bool) -> list[Any]:
+        """Compose the config once (errors surface now) and drop the seeds already finished.
+
+        ``None`` stands for the config's own seed. Without batching the seeds' folders are
+        not known here; each job then checks its own folder.
+        """
+        from sim.config import as_config
+        from sim.sweep.jobs import SEED_FOLDER, already_done, code_version, config_hashes
+        from sim.validate import ConfigError
+
+        assert self.hydra_context is not None and self.config is not None
+        first = seeds[0]
+        overrides = combo if first is None else [*combo, f"{SEED_KEY}={first}"]
+        cfg = self.hydra_context.config_loader.load_sweep_config(self.config, overrides)
+        job_dir = Path(str(cfg.hydra.sweep.dir)) / str(cfg.hydra.sweep.subdir)
+        if (first is not None and not batching) or not job_dir.parent.is_dir():
+            return list(seeds)
+        task = cfg.copy()
+        with open_dict(task):
+            del task["hydra"]
+        try:
+            config = as_config(task)
+        except ConfigError:
+            return list(seeds)  # each job records its refusal
+        real = [config.seed if n is None else n for n in seeds]
+        digests = config_hashes(config, real)
+        version = code_version()
+        pending = []
+        for n, seed in zip(seeds, real, strict=True):
+            folder = job_dir if n is None else job_dir.parent / SEED_FOLDER.format(seed=seed)
+            if already_done(folder, digests[seed], version):
+                self.skipped_runs += 1
+            else:
+                pending.append(n)
+        return pending
+
+    def _storage_message(self, error: OSError) -> str:
+        assert self.config is not None
+        where = getattr(error, "filename", None) or self.config.hydra.sweep.dir
+        reason = error.strerror or str(error)
+        return (
+            f"Sweep stopped: cannot write {where}: {reason}.\n"
+            f"Runs that finished are intact in {self.config.hydra.sweep.dir}; nothing "
+            "half-written was left as a result. Free space (or make the folder writable) "
+            "and run the same command again: finished runs are skipped."
+        )
+
+
+def job_seeds(hydra_cfg: DictConfig) -> list[int] | None:
+    """The seeds this sweep job runs (``hydra.sweeper.job_seeds``), None outside this sweeper."""
+    seeds = OmegaConf.select(hydra_cfg, "sweeper.job_seeds", default=None)
+    return [int(s) for s in seeds] if seeds else None
