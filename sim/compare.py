@@ -1,8 +1,4 @@
-"""``python -m sim.compare PATH... [--out DIR]``: aggregate and compare runs and sweeps.
-
-Writes ``runs.csv`` (one row per run), ``timeseries.csv`` (long), their Parquet twins when
-pyarrow is installed, comparison figures and a self-contained ``report.html``.
-"""
+"""python -m sim.compare PATH... [--out DIR]: aggregate and compare runs and sweeps."""
 
 from __future__ import annotations
 
@@ -11,31 +7,74 @@ import logging
 import sys
 from pathlib import Path
 
+DESCRIPTION = """\
+Aggregate and compare any mix of run folders and sweep folders.
+
+Writes into the output folder:
+  runs.csv, runs.parquet              one row per run: parameters, scenario, seed,
+                                      status, error and every summary figure
+  timeseries.csv, timeseries.parquet  every successful run's monthly records, long
+  *.png                               comparison figures
+  report.html                         one self-contained file with every figure,
+                                      the numbers behind it and the failed runs
+
+Folders that cannot be read are listed (status "unreadable") and left out; a run
+found twice is counted once. When no run changed since the last comparison into the
+same folder, nothing is recomputed."""
+
+EPILOG = """\
+examples:
+  python -m sim.compare multirun/2026-11-26/10-00-00
+  python -m sim.compare multirun/my_sweep outputs/2026-11-26/10-00-00_baseline --out cmp"""
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line: plain-text help, folders, ``--out`` and ``--no-plots``."""
+    p = argparse.ArgumentParser(
+        prog="python -m sim.compare",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("paths", nargs="+", type=Path, help="run or sweep folders")
+    p.add_argument("--out", type=Path, help="where to write (default: FIRST_PATH/comparison)")
+    p.add_argument("--no-plots", action="store_true", help="tables only: no figures, no report")
+    return p
+
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point; returns the exit code."""
-    parser = argparse.ArgumentParser(
-        prog="python -m sim.compare", description=__doc__.splitlines()[0]
-    )
-    parser.add_argument("paths", nargs="+", type=Path, help="run or sweep folders")
-    parser.add_argument("--out", type=Path, help="where to write (default: FIRST_PATH/comparison)")
-    parser.add_argument("--no-plots", action="store_true", help="tables only")
-    args = parser.parse_args(argv)
+    cli = parser()
+    args = cli.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     missing = [p for p in args.paths if not p.exists()]
     if missing:
-        parser.error(f"no such folder: {', '.join(map(str, missing))}")
+        cli.error(f"no such folder: {', '.join(map(str, missing))}")
+    from sim.results import StorageError
     from sim.sweep.compare import compare
+    from sim.sweep.lock import is_locked
 
+    for path in args.paths:
+        holder = is_locked(path)
+        if holder:
+            print(f"Note: a sweep is still running in {path} ({holder}); comparing it part-way.")
     out = args.out or args.paths[0] / "comparison"
-    result = compare(args.paths, out, plots=not args.no_plots)
+    try:
+        result = compare(args.paths, out, plots=not args.no_plots)
+    except StorageError as e:
+        print(f"Error: {e}. Free space or choose another folder with --out.", file=sys.stderr)
+        return 1
     runs = result.aggregate.runs
-    print(f"{len(runs)} runs ({(runs['status'] == 'ok').sum()} ok) -> {out}")
+    state = " (up to date, nothing redrawn)" if result.up_to_date else ""
+    print(f"{len(runs)} runs ({(runs['status'] == 'ok').sum()} ok) -> {out}{state}")
     for name, path in {**result.tables, **result.figures}.items():
-        if "." in name:
+        if "." in name or name in result.figures:
             print(f"  {path}")
     if result.report:
         print(f"  report: {result.report}")
+    skipped = result.aggregate.skipped
+    if len(skipped):
+        print(f"  {len(skipped)} folders could not be read and were left out (see runs.csv)")
     return 0
 
 

@@ -1,112 +1,231 @@
-"""Sweeps: Hydra multirun with every launcher, failures contained, resume, aggregation."""
+"""Sweeps: Hydra multirun with every launcher, seeds batched per job, failures contained,
+resume, the sweep lock, full disks and unwritable folders."""
 
 from __future__ import annotations
 
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from sim import run
 from sim.results import atomic_write
+from sim.sweep import lock
 from sim.sweep.aggregate import aggregate, parse_overrides
-from sim.sweep.jobs import run_job
+from sim.sweep.jobs import code_version, config_hash, config_hashes, run_job, source_hash
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ["customers.n=150", "international.n=20", "horizon=8"]
+TINY = ["customers.n=100", "international.n=10", "horizon=4"]
 
 
-def sweep(out: Path, *args: str) -> subprocess.CompletedProcess:
-    """Run ``python -m sim -m ARGS`` into ``out``; fail the test if Hydra itself fails."""
+def sweep(out: Path, *args: str, ok: bool = True, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    """Run ``python -m sim -m ARGS`` into ``out``; by default fail the test if it fails."""
     proc = subprocess.run(
         [sys.executable, "-m", "sim", "-m", *args, f"hydra.sweep.dir={out}"],
-        cwd=ROOT,
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=600,
         env={**os.environ, "RAY_DEDUP_LOGS": "0"},
     )
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    if ok:
+        assert proc.returncode == 0, proc.stderr[-3000:]
     return proc
+
+
+def patched_sweep(out: Path, patch: str, *args: str) -> subprocess.CompletedProcess:
+    """A sweep on the basic launcher (jobs in this process) after running ``patch``."""
+    boot = textwrap.dedent(
+        """
+        import runpy, sys
+        {patch}
+        sys.argv = ["sim", "-m", *{args!r}, "hydra.sweep.dir={out}"]
+        runpy.run_module("sim", run_name="__main__")
+        """
+    ).format(patch=textwrap.dedent(patch), args=list(args), out=out)
+    return subprocess.run(
+        [sys.executable, "-c", boot], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
 
 
 def summaries(out: Path) -> dict[str, dict]:
     return {
         str(p.parent.relative_to(out)): json.loads(p.read_text())
-        for p in sorted(out.glob("*/seed=*/summary.json"))
+        for p in sorted(out.glob("**/seed=*/summary.json"))
+        if "comparison" not in p.parts
     }
+
+
+def timeseries(out: Path) -> dict[str, pd.DataFrame]:
+    return {
+        str(p.parent.relative_to(out)): pd.read_csv(p)
+        for p in sorted(out.glob("**/seed=*/timeseries.csv"))
+    }
+
+
+def temp_files(root: Path) -> list[Path]:
+    return [p for p in root.rglob(".*.tmp")]
 
 
 @pytest.fixture(scope="module")
 def basic_sweep(tmp_path_factory):
+    """The reference: basic launcher, one seed per job (Hydra's own layout of work)."""
     out = tmp_path_factory.mktemp("sweep") / "basic"
-    sweep(out, "scenario=baseline,leaky_safeguards", "seed=range(2)", *SMALL)
+    sweep(
+        out,
+        "scenario=baseline,leaky_safeguards",
+        "seed=range(3)",
+        "hydra.sweeper.seeds_per_job=1",
+        *SMALL,
+    )
     return out
 
 
+@pytest.mark.slow
 def test_multirun_gives_readable_folders_one_per_replication(basic_sweep):
     runs = summaries(basic_sweep)
+    overrides = "customers.n=150,horizon=8,international.n=20"
     assert sorted(runs) == [
-        "customers.n=150,horizon=8,international.n=20,scenario=baseline/seed=0",
-        "customers.n=150,horizon=8,international.n=20,scenario=baseline/seed=1",
-        "customers.n=150,horizon=8,international.n=20,scenario=leaky_safeguards/seed=0",
-        "customers.n=150,horizon=8,international.n=20,scenario=leaky_safeguards/seed=1",
+        f"{scenario}/{overrides}/seed={seed}"
+        for scenario in ("baseline", "leaky_safeguards")
+        for seed in range(3)
     ]
-    assert len({json.dumps(s, sort_keys=True) for s in runs.values()}) == 4
+    assert len({json.dumps(s, sort_keys=True) for s in runs.values()}) == 6
     assert not any((basic_sweep / run / "plots").exists() for run in runs)
 
 
+@pytest.mark.slow
+def test_seed_only_sweep_writes_inside_its_folder_and_resumes(tmp_path):
+    out = tmp_path / "seeds"
+    work = tmp_path / "cwd"
+    work.mkdir()
+    first = sweep(out, "seed=range(3)", *TINY, cwd=work)
+    assert sorted(summaries(out)) == [
+        "baseline/customers.n=100,horizon=4,international.n=10/seed=0",
+        "baseline/customers.n=100,horizon=4,international.n=10/seed=1",
+        "baseline/customers.n=100,horizon=4,international.n=10/seed=2",
+    ]
+    assert list(work.iterdir()) == []
+    runs = pd.read_csv(out / "comparison" / "runs.csv")
+    assert sorted(runs["seed"]) == [0, 1, 2] and (runs["status"] == "ok").all()
+    assert "3 jobs" in first.stderr + first.stdout
+    again = sweep(out, "seed=range(3)", *TINY, cwd=work)
+    assert "3 already finished, 0 jobs" in again.stderr + again.stdout
+    more = sweep(out, "seed=range(4)", *TINY, cwd=work)
+    assert "3 already finished, 1 jobs" in more.stderr + more.stdout
+    assert len(summaries(out)) == 4
+
+
+def test_seed_only_sweep_folder_is_named_by_the_scenario():
+    from hydra import compose, initialize_config_dir
+
+    from sim.config import register_plugins
+    from sim.paths import CONF_DIR
+
+    register_plugins()
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose("config", overrides=["seed=4"], return_hydra_config=True)
+    raw = cfg.hydra.sweep._get_node("subdir")._value()
+    assert raw.startswith("${scenario.name}/") and raw.endswith("/seed=${seed}")
+    assert "seed" in cfg.hydra.job.config.override_dirname.exclude_keys
+
+
+@pytest.mark.slow
 def test_sweep_end_writes_tables_and_report(basic_sweep):
     comparison = basic_sweep / "comparison"
     runs = pd.read_csv(comparison / "runs.csv")
-    assert len(runs) == 4 and (runs["status"] == "ok").all()
+    assert len(runs) == 6 and (runs["status"] == "ok").all()
     assert set(runs["scenario"]) == {"baseline", "leaky_safeguards"}
-    assert sorted(runs["seed"]) == [0, 0, 1, 1]
+    assert sorted(runs["seed"]) == [0, 0, 1, 1, 2, 2]
     on_disk = summaries(basic_sweep)
     for row in runs.itertuples():
         assert row.china_spend_foreign == pytest.approx(
             on_disk[row.run]["china_spend_foreign"], rel=1e-12
         )
     series = pd.read_csv(comparison / "timeseries.csv")
-    assert len(series) == 4 * 8
+    assert len(series) == 6 * 8
     assert {"run", "scenario", "seed", "month", "china_spend_foreign"} <= set(series.columns)
+    assert pd.read_parquet(comparison / "timeseries.parquet").shape == series.shape
     assert (comparison / "report.html").stat().st_size > 10_000
     for name in ("fan_charts", "differences", "tradeoffs"):
         assert (comparison / f"{name}.png").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "launcher",
     [
-        ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"],
-        ["hydra/launcher=ray", "+hydra.launcher.ray.init.num_cpus=2"],
-        ["hydra/launcher=submitit_local"],
+        ["hydra.sweeper.seeds_per_job=2"],
+        ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "hydra.sweeper.seeds_per_job=2"],
+        ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "hydra.sweeper.seeds_per_job=3"],
+        [
+            "hydra/launcher=ray",
+            "+hydra.launcher.ray.init.num_cpus=2",
+            "hydra.sweeper.seeds_per_job=2",
+        ],
+        ["hydra/launcher=submitit_local", "hydra.sweeper.seeds_per_job=2"],
     ],
-    ids=["joblib", "ray", "submitit_local"],
+    ids=["basic-batched", "joblib-2x2", "joblib-2x3", "ray", "submitit_local"],
 )
-def test_every_launcher_gives_identical_numbers(basic_sweep, tmp_path, launcher):
+def test_every_launcher_and_batching_gives_identical_numbers(basic_sweep, tmp_path, launcher):
     out = tmp_path / "launched"
-    sweep(out, *launcher, "scenario=baseline,leaky_safeguards", "seed=range(2)", *SMALL)
+    sweep(out, *launcher, "scenario=baseline,leaky_safeguards", "seed=range(3)", *SMALL)
     assert summaries(out) == summaries(basic_sweep)
+    ours, reference = timeseries(out), timeseries(basic_sweep)
+    assert ours.keys() == reference.keys()
+    for key, frame in ours.items():
+        pd.testing.assert_frame_equal(frame, reference[key], check_exact=True)
     runs = pd.read_csv(out / "comparison" / "runs.csv")
-    assert (runs["status"] == "ok").sum() == 4
+    assert (runs["status"] == "ok").sum() == 6
 
 
+@pytest.mark.slow
+def test_batched_replications_equal_single_runs(tmp_path):
+    out = tmp_path / "batched"
+    sweep(out, "seed=range(5)", *TINY, "hydra.sweeper.seeds_per_job=5")
+    written = summaries(out)
+    assert len(written) == 5
+    for seed in range(5):
+        single = run(overrides=[*TINY, f"seed={seed}"]).summary
+        key = f"baseline/customers.n=100,horizon=4,international.n=10/seed={seed}"
+        assert written[key] == json.loads(json.dumps(single))
+    folders = sorted((out / "baseline").glob("*/seed=*"))
+    assert [f.name for f in folders] == [f"seed={n}" for n in range(5)]
+    assert (folders[0] / ".hydra").is_dir() and not (folders[1] / ".hydra").exists()
+    status = json.loads((folders[3] / "status.json").read_text())
+    assert status["overrides"][-1] == "seed=3" and status["model_seconds"] > 0
+
+
+@pytest.mark.slow
 def test_a_refused_job_does_not_stop_the_sweep(tmp_path):
     out = tmp_path / "mixed"
-    sweep(out, "customers.n=150,-3", "horizon=6", "seed=range(2)")
+    sweep(out, "customers.n=150,-3", "horizon=6", "seed=range(2)", "hydra.sweeper.seeds_per_job=2")
     agg = aggregate([out])
     assert (agg.runs["status"] == "ok").sum() == 2
     refused = agg.runs[agg.runs["status"] == "refused"]
-    assert len(refused) == 2
+    assert len(refused) == 2 and sorted(refused["seed"]) == [0, 1]
     assert (refused["customers.n"] == -3).all()
     assert refused["error"].str.contains("customers.n = -3: out of range").all()
     report = (out / "comparison" / "report.html").read_text()
     assert "customers.n = -3: out of range" in report
+
+
+@pytest.mark.slow
+def test_a_sweep_whose_runs_all_fail_says_so_and_exits_1(tmp_path):
+    out = tmp_path / "allbad"
+    proc = sweep(out, "customers.n=-3,-4", "horizon=4", "seed=range(2)", ok=False)
+    assert proc.returncode == 1
+    assert "none of the 4 runs" in proc.stderr and "failed or was refused" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert (out / "comparison" / "runs.csv").exists()
 
 
 def test_an_exception_in_a_job_is_recorded_not_raised(tmp_path, monkeypatch):
@@ -130,98 +249,247 @@ def test_an_exception_in_a_job_is_recorded_not_raised(tmp_path, monkeypatch):
         run_job(compose(None, SMALL), tmp_path, [], sweep=False, log=logging.getLogger("test"))
 
 
+@pytest.mark.slow
 def test_rerunning_a_sweep_resumes_it(tmp_path):
     out = tmp_path / "resume"
-    args = ("scenario=baseline,leaky_safeguards", "seed=range(2)", "customers.n=150", "horizon=6")
+    args = (
+        "scenario=baseline,leaky_safeguards",
+        "seed=range(2)",
+        *TINY,
+        "hydra.sweeper.seeds_per_job=2",
+    )
     sweep(out, *args)
-    done = sorted(out.glob("*/seed=*/summary.json"))
-    killed = done[0].parent
+    done = sorted(p for p in out.glob("*/*/seed=*/summary.json"))
+    killed = done[1].parent
     (killed / "summary.json").unlink()
     status = json.loads((killed / "status.json").read_text())
     (killed / "status.json").write_text(json.dumps({**status, "status": "running"}))
+    (killed / ".summary.json.x1y2.tmp").write_text('{"partial": ')
     assert (
         aggregate([out]).runs.set_index("run").loc[str(killed.relative_to(out)), "status"]
         == "incomplete"
     )
-    before = {p: p.stat().st_mtime_ns for p in done[1:]}
+    before = {p: p.stat().st_mtime_ns for p in done if p.parent != killed}
     proc = sweep(out, *args)
-    assert (proc.stdout + proc.stderr).count("Skipped:") == 3
-    assert {p: p.stat().st_mtime_ns for p in done[1:]} == before
-    assert (killed / "summary.json").exists()
+    assert "3 already finished, 1 jobs" in proc.stdout + proc.stderr
+    assert {p: p.stat().st_mtime_ns for p in before} == before
+    assert (killed / "summary.json").exists() and not temp_files(out)
     assert (aggregate([out]).runs["status"] == "ok").all()
 
 
+@pytest.mark.slow
+def test_results_of_other_code_are_not_reused(tmp_path):
+    out = tmp_path / "stale"
+    sweep(out, "seed=range(2)", *TINY)
+    for file in out.glob("**/seed=*/status.json"):
+        status = json.loads(file.read_text())
+        file.write_text(json.dumps({**status, "code_version": "0.0.9+oldmodel"}))
+    proc = sweep(out, "seed=range(2)", *TINY)
+    assert "0 already finished" in proc.stdout + proc.stderr
+    for file in out.glob("**/seed=*/status.json"):
+        assert json.loads(file.read_text())["code_version"] == code_version()
+
+
+def test_code_version_follows_the_model_source_not_the_figures(tmp_path):
+    src = tmp_path / "sim"
+    shutil.copytree(ROOT / "sim", src, ignore=shutil.ignore_patterns("__pycache__"))
+    before = source_hash(src)
+    (src / "sweep" / "figures.py").write_text("# restyled\n", encoding="utf-8")
+    (src / "plots.py").write_text("# restyled\n", encoding="utf-8")
+    assert source_hash(src) == before
+    model = src / "model.py"
+    model.write_text(model.read_text() + "\n# changed arithmetic\n", encoding="utf-8")
+    assert source_hash(src) != before
+    assert code_version().endswith("+" + source_hash(ROOT / "sim"))
+
+
+def test_config_hashes_match_one_hash_per_seed():
+    from sim.config import as_config, compose
+
+    config = as_config(compose(None, TINY))
+    many = config_hashes(config, [0, 7, 123])
+    for seed, digest in many.items():
+        assert digest == config_hash(as_config(config, seed=seed))
+    assert len(set(many.values())) == 3
+
+
+@pytest.mark.slow
 def test_changed_config_is_not_skipped(tmp_path):
     out = tmp_path / "changed"
-    first = sweep(out, "seed=range(1)", "customers.n=120", "horizon=4", "hydra.sweep.subdir=job")
-    again = sweep(out, "seed=range(1)", "customers.n=120", "horizon=4", "hydra.sweep.subdir=job")
-    changed = sweep(
-        out,
-        "seed=range(1)",
-        "customers.n=120",
-        "horizon=4",
-        "hydra.sweep.subdir=job",
-        "us.audit_prob=0.5",
-    )
+    common = ("seed=range(1)", "customers.n=120", "horizon=4", "hydra.sweep.subdir=job")
+    first = sweep(out, *common)
+    again = sweep(out, *common)
+    changed = sweep(out, *common, "us.audit_prob=0.5")
     assert "Skipped:" not in first.stdout + first.stderr
     assert "Skipped:" in again.stdout + again.stderr
     assert "Skipped:" not in changed.stdout + changed.stderr
     assert json.loads((out / "job" / "summary.json").read_text())["seed"] == 0
 
 
+@pytest.mark.slow
 def test_ready_made_grid_sweep_draws_heatmaps(tmp_path):
     out = tmp_path / "grid"
-    sweep(
-        out,
-        "+sweep=export_vs_safeguards",
-        "seed=0",
-        "customers.n=100",
-        "international.n=10",
-        "horizon=6",
-    )
+    sweep(out, "+sweep=export_vs_safeguards", "seed=0", *TINY)
     agg = aggregate([out])
     assert len(agg.runs) == 20 and (agg.runs["status"] == "ok").all()
     assert set(agg.params) >= {"us.rule_level", "intermediaries.azure.monitoring0"}
     assert (out / "comparison" / "heatmaps.png").exists()
 
 
-def test_compare_command_over_several_folders(basic_sweep, tmp_path):
-    single = tmp_path / "single"
-    subprocess.run(
+# ------------------------------------------------------------------ locks, disks, temp files
+
+
+@pytest.mark.slow
+def test_a_second_sweep_into_the_same_folder_is_refused(tmp_path):
+    out = tmp_path / "locked"
+    lock.acquire(out)
+    try:
+        proc = sweep(out, "seed=range(2)", *TINY, ok=False)
+    finally:
+        lock.release(out)
+    assert proc.returncode == 1
+    assert f"Another sweep is working in {out.resolve()}" in proc.stderr
+    assert f"process {os.getpid()}" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not list(out.glob("**/summary.json"))
+    sweep(out, "seed=range(1)", *TINY)
+    assert len(summaries(out)) == 1
+
+
+def test_the_lock_is_free_again_after_release(tmp_path):
+    lock.acquire(tmp_path)
+    assert lock.is_locked(tmp_path) is None  # held by this process
+    probe = subprocess.run(
         [
             sys.executable,
-            "-m",
-            "sim",
-            "seed=3",
-            *SMALL,
-            f"hydra.run.dir={single}",
-            "output.plots=false",
+            "-c",
+            f"from sim.sweep import lock; print(lock.is_locked({str(tmp_path)!r}))",
         ],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    out = tmp_path / "cmp"
-    proc = subprocess.run(
-        [sys.executable, "-m", "sim.compare", str(basic_sweep), str(single), "--out", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr
-    runs = pd.read_csv(out / "runs.csv")
-    assert len(runs) == 5 and set(runs["seed"]) == {0, 1, 3}
-    assert (out / "report.html").exists()
-    bad = subprocess.run(
-        [sys.executable, "-m", "sim.compare", str(tmp_path / "nowhere")],
-        cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert bad.returncode != 0 and "no such folder" in bad.stderr
+    assert f"process {os.getpid()}" in probe.stdout
+    lock.release(tmp_path)
+    probe = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"from sim.sweep import lock; print(lock.is_locked({str(tmp_path)!r}))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert probe.stdout.strip() == "None"
+
+
+DISK_FILLS_AFTER = """
+import errno
+import sim.runner
+from sim.results import atomic_write
+
+written = {{"n": 0}}
+original = sim.runner.write_table
+
+def filling_disk(path, frame, fmt="csv"):
+    written["n"] += 1
+    if written["n"] <= {tables}:
+        return original(path, frame, fmt)
+    def no_space(tmp):
+        tmp.write_text("half a table")
+        raise OSError(errno.ENOSPC, "No space left on device")
+    return atomic_write(path, no_space)
+
+sim.runner.write_table = filling_disk
+"""
+
+
+@pytest.mark.slow
+def test_a_full_disk_stops_the_sweep_with_one_message_and_it_resumes(tmp_path):
+    out = tmp_path / "full"
+    args = ("seed=range(4)", *TINY, "hydra.sweeper.seeds_per_job=2")
+    # Each run writes two tables: the third run's first table finds the disk full.
+    proc = patched_sweep(out, DISK_FILLS_AFTER.format(tables=4), *args)
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert "Sweep stopped: cannot write" in proc.stderr
+    assert "No space left on device" in proc.stderr and "run the same command again" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    finished = summaries(out)
+    assert len(finished) == 2 and not temp_files(out)
+    third = out / "baseline" / "customers.n=100,horizon=4,international.n=10" / "seed=2"
+    assert json.loads((third / "status.json").read_text())["status"] == "running"
+    before = {k: v for k, v in finished.items()}
+    resumed = sweep(out, *args)
+    assert "2 already finished, 1 jobs" in resumed.stdout + resumed.stderr
+    after = summaries(out)
+    assert len(after) == 4 and all(after[k] == v for k, v in before.items())
+
+
+@pytest.mark.slow
+def test_a_full_disk_in_a_single_run_is_one_message(tmp_path):
+    boot = DISK_FILLS_AFTER.format(tables=0) + textwrap.dedent(
+        f"""
+        import runpy, sys
+        sys.argv = ["sim", *{TINY!r}, "hydra.run.dir={tmp_path / "one"}"]
+        runpy.run_module("sim", run_name="__main__")
+        """
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", boot], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 1
+    assert "No space left on device" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "one" / "summary.json").exists() and not temp_files(tmp_path)
+
+
+def _make_unwritable(folder: Path) -> bool:
+    """Make ``folder`` unwritable even for root (immutable attribute) or by permissions."""
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        return True
+    chattr = shutil.which("chattr")
+    if chattr is None:
+        return False
+    return subprocess.run([chattr, "+i", str(folder)], capture_output=True).returncode == 0
+
+
+def _make_writable(folder: Path) -> None:
+    if os.geteuid() != 0:
+        folder.chmod(0o755)
+    else:
+        subprocess.run([shutil.which("chattr") or "chattr", "-i", str(folder)], capture_output=True)
+
+
+@pytest.mark.slow
+def test_an_unwritable_sweep_folder_is_one_message_and_keeps_finished_runs(tmp_path):
+    out = tmp_path / "ro"
+    sweep(out, "seed=range(1)", *TINY)
+    before = summaries(out)
+    if not _make_unwritable(out):
+        pytest.skip("cannot make a folder unwritable here (root without chattr)")
+    try:
+        proc = sweep(out, "seed=range(3)", *TINY, ok=False)
+    finally:
+        _make_writable(out)
+    assert proc.returncode == 1
+    assert f"cannot write the sweep folder {out}" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert summaries(out) == before
+    sweep(out, "seed=range(3)", *TINY)
+    assert len(summaries(out)) == 3
+
+
+def test_temp_files_of_killed_writes_are_never_results(tmp_path):
+    folder = tmp_path / "killed"
+    folder.mkdir()
+    (folder / ".summary.json.abcd.tmp").write_text('{"seed": 1, "scenario": "baseline"}')
+    (folder / ".status.json.ef.tmp").write_text('{"status": "ok"}')
+    agg = aggregate([tmp_path])
+    assert agg.runs.empty
+
+
+# ------------------------------------------------------------------ small pieces
 
 
 def test_parse_overrides_keeps_user_keys_only():
@@ -250,3 +518,24 @@ def test_atomic_write_never_leaves_a_partial_file(tmp_path):
         atomic_write(target, half_then_crash)
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["summary.json"]
+
+
+def test_a_full_disk_is_a_storage_error_naming_the_file(tmp_path):
+    import errno
+
+    from sim.results import StorageError, is_storage_error
+
+    def no_space(tmp: Path) -> None:
+        tmp.write_text("partial")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(StorageError) as caught:
+        atomic_write(tmp_path / "timeseries.csv", no_space)
+    assert (
+        str(caught.value) == f"cannot write {tmp_path / 'timeseries.csv'}: No space left on device"
+    )
+    assert is_storage_error(caught.value) and list(tmp_path.iterdir()) == []
+    import pickle
+
+    again = pickle.loads(pickle.dumps(caught.value))
+    assert isinstance(again, StorageError) and again.errno == errno.ENOSPC

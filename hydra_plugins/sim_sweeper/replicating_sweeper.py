@@ -110,7 +110,7 @@ class ReplicatingSweeper(BasicSweeper):
             raise SweepStorageError(self._storage_message(e)) from None
 
     def _sweep(self, arguments: list[str]) -> Any:
-        from sim.results import atomic_write
+        from sim.results import atomic_write, is_storage_error
 
         axes, seeds = self._axes(arguments)
         sweep_dir = Path(self.config.hydra.sweep.dir)
@@ -143,7 +143,10 @@ class ReplicatingSweeper(BasicSweeper):
             batch = self.get_job_batch()
             results = self.launcher.launch(batch, initial_job_idx=first)
             for r in results:
-                _ = r.return_value  # re-raises what escaped a job (a storage error)
+                escaped = getattr(r, "_return_value", None)
+                if isinstance(escaped, OSError) and is_storage_error(escaped):
+                    raise escaped
+                _ = r.return_value  # re-raises anything else that escaped a job
             first += len(batch)
             returns.append(results)
         return returns

@@ -42,6 +42,21 @@ def remove_temp_files_under(root: Path) -> int:
     return removed
 
 
+class CheckRunFolder(Callback):
+    """Before a single run, make its folder, or stop with one message if that is impossible
+    (Hydra would otherwise fail later with a traceback)."""
+
+    def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
+        folder = Path(str(config.hydra.run.dir))
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            _stop(
+                f"cannot create the run folder {folder}: {e.strerror or e}. "
+                "Choose a writable folder with hydra.run.dir=..."
+            )
+
+
 class AggregateSweep(Callback):
     """Lock the sweep folder, then aggregate and compare the sweep when it ends.
 

@@ -31,9 +31,23 @@ STATUS_FILE = "status.json"
 SUMMARY_FILE = "summary.json"
 PACKAGE = "china-channel-sim"
 SEED_FOLDER = "seed={seed}"
-# Modules that only present or orchestrate results: changing them never changes a run's
-# numbers, so they are left out of the code version (everything else under sim/ counts).
-PRESENTATION_MODULES = ("sweep", "plots.py", "compare.py", "__main__.py", "dashboard")
+# Modules that only present or collect results: changing them never changes a run's numbers,
+# so they are left out of the code version (everything else under sim/ counts, new files too).
+PRESENTATION_MODULES = (
+    "__main__.py",
+    "cli_help.py",
+    "compare.py",
+    "naming.py",
+    "plots.py",
+    "dashboard",
+    "sweep/aggregate.py",
+    "sweep/callbacks.py",
+    "sweep/compare.py",
+    "sweep/figures.py",
+    "sweep/lock.py",
+    "sweep/report.py",
+    "sweep/style.py",
+)
 
 
 @dataclass
@@ -102,22 +116,26 @@ def _digest(text: str) -> str:
 def code_version() -> str:
     """The package version and a hash of the source that computes a run's numbers.
 
-    ``0.1.0+3f2a9c1d0b7e``: every ``.py`` file under ``sim/`` except the presentation and
-    sweep modules (:data:`PRESENTATION_MODULES`), so editing the model, its mechanisms,
-    schema, validation or world invalidates stored results, and editing a figure does not.
+    ``0.1.0+3f2a9c1d0b7e``: see :func:`source_hash`; a changed model never reuses results.
     """
     try:
         version = metadata.version(PACKAGE)
     except metadata.PackageNotFoundError:
         version = "unknown"
-    root = Path(__file__).resolve().parent.parent
+    return f"{version}+{source_hash(Path(__file__).resolve().parent.parent)}"
+
+
+def source_hash(root: Path) -> str:
+    """A hash of every ``.py`` file under ``root`` (the ``sim`` package) except the
+    presentation and sweep modules (:data:`PRESENTATION_MODULES`): editing the model, its
+    mechanisms, schema, validation or world changes it; editing a figure does not."""
     digest = hashlib.sha256()
     for file in sorted(root.rglob("*.py")):
-        rel = file.relative_to(root)
-        if rel.parts[0] in PRESENTATION_MODULES:
+        rel = file.relative_to(root).as_posix()
+        if rel.startswith(PRESENTATION_MODULES):
             continue
-        digest.update(rel.as_posix().encode() + b"\0" + file.read_bytes() + b"\0")
-    return f"{version}+{digest.hexdigest()[:12]}"
+        digest.update(rel.encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
 
 
 def already_done(folder: Path, digest: str, version: str | None = None) -> bool:
