@@ -1,12 +1,16 @@
-"""Aggregation and comparison on awkward inputs: lists, mixed grids, repeated seeds."""
+"""Aggregation and comparison on awkward inputs: lists, mixed grids, repeated seeds, damaged
+folders, links, duplicates, mixed sizes, labels with dollars, unchanged inputs."""
 
 from __future__ import annotations
 
+import json
 import logging
+import shutil
 
 import pandas as pd
 import pytest
 
+from sim import run
 from sim.config import compose
 from sim.sweep.aggregate import aggregate, group_label
 from sim.sweep.compare import compare
@@ -83,3 +87,151 @@ def test_failed_and_incomplete_runs_are_reported(tmp_path):
     assert runs.loc["bad", "status"] == "refused" and "customers.n = -2" in runs.loc["bad", "error"]
     assert runs.loc["killed", "status"] == "incomplete"
     assert pd.isna(runs.loc["killed", "china_spend_foreign"])
+
+
+# ------------------------------------------------------------------ damaged and awkward inputs
+
+
+def _corrupt(folder, name: str, content: bytes) -> None:
+    (folder / name).write_bytes(content)
+
+
+def test_unreadable_run_folders_are_listed_and_skipped(tmp_path):
+    job(tmp_path / "good", "seed=0")
+    damage = {
+        "not_an_object": ("summary.json", b"[1, 2, 3]"),
+        "keys_missing": ("summary.json", b"{}"),
+        "bad_bytes": ("summary.json", b'{"seed": 1, "scenario": "\xff\xfe"}'),
+        "not_a_number": ("summary.json", None),
+        "garbage_csv": ("timeseries.csv", b"\x00\x01\x02 garbage\n\x03,\x04\n"),
+        "truncated_csv": ("timeseries.csv", None),
+        "status_not_an_object": ("status.json", b"42"),
+    }
+    for seed, (name, (file, content)) in enumerate(damage.items(), start=1):
+        folder = tmp_path / name
+        job(folder, f"seed={seed}")
+        if name == "not_a_number":
+            summary = json.loads((folder / file).read_text())
+            content = json.dumps({**summary, "china_spend_foreign": "lots"}).encode()
+        if name == "truncated_csv":
+            content = b"".join((folder / file).read_bytes().splitlines(keepends=True)[:3])
+        _corrupt(folder, file, content)
+    agg = aggregate([tmp_path])
+    reasons = agg.skipped.set_index("run")["reason"].to_dict()
+    assert set(reasons) == set(damage)
+    assert "not a JSON object" in reasons["not_an_object"]
+    assert "has no 'seed'" in reasons["keys_missing"]
+    assert "not UTF-8" in reasons["bad_bytes"]
+    assert "china_spend_foreign = 'lots' is not a number" in reasons["not_a_number"]
+    assert "timeseries.csv" in reasons["garbage_csv"]
+    assert "2 rows, the run's horizon is 6 months" in reasons["truncated_csv"]
+    assert "status.json is not a JSON object" in reasons["status_not_an_object"]
+    runs = agg.runs.set_index("run")
+    assert runs.loc["good", "status"] == "ok"
+    assert (runs.drop(index="good")["status"] == "unreadable").all()
+    assert set(agg.timeseries["run"]) == {"good"}
+    assert any("7 run folders could not be read" in w for w in agg.warnings)
+    out = compare([tmp_path], tmp_path / "cmp")
+    assert out.report.exists() and "fan_charts" in out.figures
+    assert "not a JSON object" in out.report.read_text()
+
+
+def test_links_out_of_a_run_folder_are_not_followed(tmp_path):
+    inside, outside = tmp_path / "inside", tmp_path / "outside"
+    job(inside / "own", "seed=0")
+    job(outside / "secret", "seed=5")
+    linked = inside / "linked"
+    linked.mkdir()
+    for name in ("status.json", "summary.json", "timeseries.csv"):
+        (linked / name).symlink_to(outside / "secret" / name)
+    (inside / "folder_link").symlink_to(outside / "secret", target_is_directory=True)
+    agg = aggregate([inside])
+    reasons = agg.skipped.set_index("run")["reason"].to_dict()
+    assert "outside its run folder" in reasons["linked"]
+    assert "not followed" in reasons["folder_link"]
+    ok = agg.runs[agg.runs["status"] == "ok"]
+    assert list(ok["run"]) == ["own"] and 5 not in set(agg.timeseries["seed"])
+
+
+def test_duplicate_runs_are_counted_once_with_a_warning(tmp_path):
+    job(tmp_path / "a" / "base", "seed=0")
+    job(tmp_path / "a" / "leaky", "scenario=leaky_safeguards", "seed=0")
+    shutil.copytree(tmp_path / "a" / "base", tmp_path / "copy" / "base")
+    agg = aggregate([tmp_path / "a", tmp_path / "copy", tmp_path / "a"])
+    statuses = agg.runs.set_index("run")["status"].to_dict()
+    assert sorted(statuses.values()) == ["duplicate", "ok", "ok"]
+    assert agg.duplicates[["run", "same_as"]].values.tolist() == [["copy/base", "a/base"]]
+    assert any("counted once" in w for w in agg.warnings)
+    assert any("given more than once" in w for w in agg.warnings)
+    assert len(agg.timeseries) == 2 * 6
+    table = headline_table(agg)
+    base = table[(table["group"] == "baseline") & (table["metric"] == "china_spend_foreign")]
+    assert base["n"].item() == 1
+
+
+def test_pooling_different_sizes_and_horizons_is_warned(tmp_path):
+    for n, horizon in ((100, 6), (120, 6), (100, 4)):
+        run(
+            overrides=[f"customers.n={n}", "international.n=10", f"horizon={horizon}", "seed=0"],
+            output_dir=tmp_path / f"n{n}_h{horizon}",
+            plots=False,
+        )
+    agg = aggregate([tmp_path])
+    assert agg.pooled["customers_n"] == [100, 120] and agg.pooled["horizon"] == [4, 6]
+    sizes = next(w for w in agg.warnings if "population sizes" in w)
+    assert "100 (2 runs), 120 (1 runs)" in sizes and "pooled within the groups baseline" in sizes
+    assert any("different horizons" in w for w in agg.warnings)
+    job(tmp_path / "alone", "seed=9")
+    assert not aggregate([tmp_path / "alone"]).warnings
+
+
+def test_labels_with_dollars_never_break_figures_or_the_report(tmp_path):
+    label = "cost $x^{2$ and $5"
+    job(tmp_path / "dollar", f"scenario.description='{label}'", "seed=0")
+    job(tmp_path / "plain", "scenario.description=plain", "seed=0")
+    job(tmp_path / "base", "seed=0")
+    out = compare([tmp_path], tmp_path / "cmp")
+    assert {"fan_charts", "differences", "tradeoffs"} <= set(out.figures)
+    assert not [w for w in out.aggregate.warnings if "could not be drawn" in w]
+    assert label in set(out.aggregate.runs["scenario.description"].dropna())
+    report = out.report.read_text()
+    assert "cost $x^{2$ and $5" in report and "\\$" not in report
+
+
+def test_a_comparison_is_not_redone_when_nothing_changed(tmp_path):
+    job(tmp_path / "runs" / "a", "seed=0")
+    job(tmp_path / "runs" / "b", "scenario=leaky_safeguards", "seed=0")
+    first = compare([tmp_path / "runs"], tmp_path / "cmp")
+    stamps = {p: p.stat().st_mtime_ns for p in (tmp_path / "cmp").iterdir()}
+    again = compare([tmp_path / "runs"], tmp_path / "cmp")
+    assert not first.up_to_date and again.up_to_date
+    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "cmp").iterdir()} == stamps
+    assert again.aggregate.runs["run"].tolist() == first.aggregate.runs["run"].tolist()
+    assert len(again.aggregate.timeseries) == len(first.aggregate.timeseries)
+    job(tmp_path / "runs" / "c", "seed=1")
+    third = compare([tmp_path / "runs"], tmp_path / "cmp")
+    assert not third.up_to_date and len(third.aggregate.runs) == 3
+
+
+def test_streamed_tables_equal_the_in_memory_table(tmp_path):
+    for seed in range(3):
+        job(tmp_path / "runs" / f"s{seed}", f"seed={seed}", "us.rule_level=0.5")
+    job(tmp_path / "runs" / "refused", "customers.n=-1")
+    memory = aggregate([tmp_path / "runs"])
+    stored = aggregate([tmp_path / "runs"], store=tmp_path / "store")
+    assert stored._timeseries is None  # nothing loaded until used
+    pd.testing.assert_frame_equal(stored.timeseries, memory.timeseries)
+    from_csv = pd.read_csv(tmp_path / "store" / "timeseries.csv")
+    assert from_csv.shape == memory.timeseries.shape
+    assert (from_csv["china_spend_foreign"] == memory.timeseries["china_spend_foreign"]).all()
+    narrow = stored.timeseries_columns(["violations"])
+    assert list(narrow.columns) == [
+        "run",
+        "scenario",
+        "seed",
+        "customers.n",
+        "us.rule_level",
+        "month",
+        "violations",
+    ]
+    assert not list((tmp_path / "store").glob(".*"))

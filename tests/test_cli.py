@@ -101,3 +101,77 @@ def test_a_refused_run_leaves_a_users_existing_folder_alone(tmp_path):
     assert proc.returncode != 0
     assert (folder / "notes.log").read_text() == "keep me"
     assert not (folder / ".hydra").exists() and not (folder / "sim.log").exists()
+
+
+def test_help_lists_scenarios_ready_made_sweeps_and_launchers():
+    proc = _cli("--help")
+    assert proc.returncode == 0
+    text = proc.stdout
+    for sweep in (ROOT / "conf" / "sweep").glob("*.yaml"):
+        assert f"  {sweep.stem}  " in text
+    for launcher, extra in (
+        ("joblib", "joblib"),
+        ("ray", "ray"),
+        ("submitit_local", "submitit"),
+        ("submitit_slurm", "submitit"),
+    ):
+        line = next(line for line in text.splitlines() if line.startswith(f"  {launcher} "))
+        assert f'pip install -e ".[{extra}]"' in line
+    assert "  baseline " in text and "+sweep=NAME" in text
+
+
+def test_help_does_not_start_hydra_or_the_model():
+    probe = (
+        "import sys, runpy; sys.argv = ['sim', '--help']; "
+        "runpy.run_module('sim', run_name='__main__'); "
+        "print(sorted(m for m in ('hydra', 'mesa', 'pandas', 'omegaconf') if m in sys.modules))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0 and proc.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_run_folder_names_show_what_changed():
+    from sim.naming import run_folder_name
+
+    assert run_folder_name("10-00-00", "baseline", []) == "10-00-00_baseline"
+    assert (
+        run_folder_name("10-00-00", "baseline", ["output.plots=false", "hydra.verbose=true"])
+        == "10-00-00_baseline"
+    )
+    assert (
+        run_folder_name("10-00-00", "leaky", ["scenario=leaky", "seed=7", "horizon=120"])
+        == "10-00-00_leaky_seed=7,horizon=120"
+    )
+    long_a = [f"customers.sectors.s{i}.share=0.{i}" for i in range(20)]
+    long_b = [*long_a[:-1], "customers.sectors.s19.share=0.5"]
+    a, b = (run_folder_name("10-00-00", "baseline", x) for x in (long_a, long_b))
+    assert a != b and len(a) <= 100 and len(b) <= 100
+    assert "/" not in run_folder_name("t", "b", ["+note='a/b c'"])
+
+
+@pytest.mark.slow
+def test_cli_run_folders_differ_when_overrides_differ(tmp_path):
+    for args in ((), ("seed=7", "horizon=3", "customers.n=100")):
+        proc = _cli(*args, "output.plots=false", cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+    names = sorted(p.name for p in (tmp_path / "outputs").glob("*/*"))
+    assert len(names) == 2
+    plain, changed = sorted(names, key=len)
+    assert plain.endswith("_baseline")
+    assert changed.endswith("_baseline_seed=7,horizon=3,customers.n=100")
+
+
+def test_compare_help_is_plain_text():
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim.compare", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0
+    assert proc.stdout.startswith("usage: python -m sim.compare")
+    assert "``" not in proc.stdout and ":func:" not in proc.stdout
+    assert "report.html" in proc.stdout and "--no-plots" in proc.stdout

@@ -1,0 +1,237 @@
+"""The long table of monthly records, streamed a chunk of runs at a time.
+
+Every successful run's ``timeseries.csv`` is read with pyarrow (a few files at once),
+checked (a ``month`` column, numbers where numbers belong, one row per month of the run's
+horizon), given the run's identifying columns and written straight to Parquet and CSV, so
+memory holds one chunk of runs rather than the whole table. The columns are those of the
+first readable run; a later run missing one gets nulls there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.sweep.run_folders import Unreadable, read_inside
+
+TIMESERIES_FILE = "timeseries.csv"
+MAX_CSV_BYTES = 500_000_000
+CHUNK_RUNS = 256
+
+
+def _arrow_type(values: list[Any]) -> Any:
+    """One Arrow type for an identifying column: int, float, bool or (otherwise) string."""
+    import pyarrow as pa
+
+    present = [v for v in values if v is not None and not (isinstance(v, float) and np.isnan(v))]
+    if present and all(isinstance(v, bool) for v in present):
+        return pa.bool_()
+    if present and all(isinstance(v, int) and not isinstance(v, bool) for v in present):
+        return pa.int64()
+    if present and all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
+        return pa.float64()
+    return pa.string()
+
+
+def _arrow_value(value: Any, kind: Any) -> Any:
+    import pyarrow as pa
+
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if kind == pa.string():
+        return str(value)
+    return value
+
+
+def _read_csv(file: Path, folder: Path) -> Any:
+    """A run's ``timeseries.csv`` as an Arrow table; raises :class:`Unreadable`."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    raw = read_inside(folder, file.name, MAX_CSV_BYTES)
+    if raw is None:
+        raise Unreadable(f"{file.name} is missing")
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(raw), read_options=pacsv.ReadOptions(use_threads=False)
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError) as e:
+        raise Unreadable(f"{file.name} is not a readable CSV table ({e})") from None
+    if "month" not in table.column_names:
+        raise Unreadable(f"{file.name} has no 'month' column")
+    return table
+
+
+def _conform(table: Any, schema: Any, name: str) -> Any:
+    """``table`` with exactly ``schema``'s columns and types (missing ones null)."""
+    import pyarrow as pa
+
+    columns = []
+    for fld in schema:
+        if fld.name in table.column_names:
+            column = table.column(fld.name)
+            try:
+                columns.append(column.cast(fld.type))
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                raise Unreadable(
+                    f"{name}: column {fld.name!r} holds {column.type}, expected numbers"
+                ) from None
+        else:
+            columns.append(pa.nulls(table.num_rows, type=fld.type))
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+class Sink:
+    """Where the long table goes: Parquet and CSV files (streamed), or memory."""
+
+    def __init__(self, store: Path | None) -> None:
+        self.store = store
+        self.tables: list[Any] = []
+        self.writers: list[Any] = []
+        self.files: dict[str, Path] = {}
+        self.tmp: dict[str, Path] = {}
+
+    def write(self, table: Any) -> None:
+        import pyarrow.csv as pacsv
+        import pyarrow.parquet as pq
+
+        if self.store is None:
+            self.tables.append(table)
+            return
+        if not self.writers:
+            from sim.results import TEMP_SUFFIX
+
+            self.store.mkdir(parents=True, exist_ok=True)
+            for fmt in ("parquet", "csv"):
+                final = self.store / f"timeseries.{fmt}"
+                self.files[fmt] = final
+                self.tmp[fmt] = final.with_name(f".{final.name}.partial{TEMP_SUFFIX}")
+            self.writers = [
+                pq.ParquetWriter(self.tmp["parquet"], table.schema),
+                pacsv.CSVWriter(self.tmp["csv"], table.schema),
+            ]
+        for writer in self.writers:
+            writer.write_table(table)
+
+    def finish(self, schema: Any) -> pd.DataFrame | None:
+        """Close the files and move them into place; the in-memory table when not stored."""
+        import pyarrow as pa
+
+        if self.store is None:
+            table = pa.concat_tables(self.tables) if self.tables else schema.empty_table()
+            return table.to_pandas()
+        if not self.writers:
+            self.write(schema.empty_table())
+        for writer in self.writers:
+            writer.close()
+        for fmt, final in self.files.items():
+            os.replace(self.tmp[fmt], final)
+        return None
+
+    def abort(self) -> None:
+        for writer in self.writers:
+            with contextlib.suppress(Exception):  # a half-written file after an error
+                writer.close()
+        for tmp in self.tmp.values():
+            tmp.unlink(missing_ok=True)
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def stream_timeseries(
+    rows: list[dict[str, Any]], params: list[str], sink: Sink
+) -> tuple[Any, list[tuple[dict[str, Any], str]]]:
+    """Read every successful run's time series, a chunk at a time, into ``sink``.
+
+    Returns the table's schema and the runs whose CSV could not be read, with the reason.
+    """
+    import pyarrow as pa
+
+    ok = [r for r in rows if r["status"] == "ok"]
+    ids = ["run", "scenario", "seed", *params]
+    id_types = {c: _arrow_type([id_value(r, c) for r in ok]) for c in ids}
+    id_types["run"] = id_types["scenario"] = pa.string()
+    schema: Any = None
+    bad: list[tuple[dict[str, Any], str]] = []
+
+    def load(row: dict[str, Any]) -> Any:
+        folder = Path(row["_folder"])
+        try:
+            return _read_csv(folder / TIMESERIES_FILE, folder)
+        except Unreadable as e:
+            return e
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        for chunk in _chunks(ok, CHUNK_RUNS):
+            pieces = []
+            for row, table in zip(chunk, pool.map(load, chunk), strict=True):
+                if isinstance(table, Unreadable):
+                    bad.append((row, str(table)))
+                    continue
+                if schema is None:
+                    schema = _schema(table, ids, id_types)
+                try:
+                    body = _conform(table, _body_schema(schema, ids), TIMESERIES_FILE)
+                    _check_length(body, row)
+                except Unreadable as e:
+                    bad.append((row, str(e)))
+                    continue
+                n = body.num_rows
+                id_arrays = [
+                    pa.array([_arrow_value(id_value(row, c), id_types[c])] * n, type=id_types[c])
+                    for c in ids
+                ]
+                pieces.append(pa.Table.from_arrays([*id_arrays, *body.columns], schema=schema))
+            if pieces:
+                sink.write(pa.concat_tables(pieces))
+    if schema is None:
+        schema = pa.schema(
+            [pa.field(c, id_types.get(c, pa.string())) for c in ids]
+            + [pa.field("month", pa.int64())]
+        )
+    return schema, bad
+
+
+def _schema(table: Any, ids: list[str], id_types: dict[str, Any]) -> Any:
+    """The long table's schema: the identifying columns, ``month`` as integer, then every
+    column of the first readable run (numbers as float64, other types as they are)."""
+    import pyarrow as pa
+
+    fields = [pa.field(c, id_types[c]) for c in ids] + [pa.field("month", pa.int64())]
+    for fld in table.schema:
+        if fld.name == "month" or fld.name in ids:
+            continue
+        numeric = pa.types.is_integer(fld.type) or pa.types.is_floating(fld.type)
+        is_null = pa.types.is_null(fld.type)
+        fields.append(pa.field(fld.name, pa.float64() if numeric or is_null else fld.type))
+    return pa.schema(fields)
+
+
+def _body_schema(schema: Any, ids: list[str]) -> Any:
+    import pyarrow as pa
+
+    return pa.schema([f for f in schema if f.name not in ids])
+
+
+def id_value(row: dict[str, Any], column: str) -> Any:
+    """A run's value of an identifying column: its override, else its summary's."""
+    value = row.get(f"param:{column}")
+    return row.get(column) if value is None else value
+
+
+def _check_length(body: Any, row: dict[str, Any]) -> None:
+    horizon = id_value(row, "horizon")
+    if isinstance(horizon, int) and body.num_rows != horizon:
+        raise Unreadable(
+            f"{TIMESERIES_FILE} has {body.num_rows} rows, the run's horizon is {horizon} months"
+        )
