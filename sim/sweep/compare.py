@@ -32,6 +32,7 @@ log = logging.getLogger("sim.compare")
 
 MANIFEST = ".comparison.json"
 FINGERPRINT_FILES = (STATUS_FILE, SUMMARY_FILE, TIMESERIES_FILE)
+MAX_LISTED_RUNS = 500
 
 
 @dataclass
@@ -162,8 +163,11 @@ def _sweep_config(paths: list[Path], runs: pd.DataFrame, params: list[str]) -> s
             if file.is_file() and not file.is_symlink():
                 texts.append(f"# {file}\n{file.read_text(encoding='utf-8', errors='replace')}")
                 break
-    listing = runs[[c for c in ["run", "status", *params] if c in runs]].to_string(index=False)
-    return "\n".join(texts) + "\n# jobs and their overrides\n" + listing
+    shown = runs[[c for c in ["run", "status", *params] if c in runs]]
+    listing = shown.head(MAX_LISTED_RUNS).to_string(index=False)
+    if len(shown) > MAX_LISTED_RUNS:
+        listing += f"\n... and {len(shown) - MAX_LISTED_RUNS:,} more runs (see runs.csv)"
+    return "\n".join(texts) + "\n# runs and their overrides\n" + listing
 
 
 def _unescape(frame: pd.DataFrame) -> pd.DataFrame:

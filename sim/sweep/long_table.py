@@ -50,22 +50,25 @@ def _arrow_value(value: Any, kind: Any) -> Any:
     return value
 
 
-def _read_csv(file: Path, folder: Path) -> Any:
-    """A run's ``timeseries.csv`` as an Arrow table; raises :class:`Unreadable`."""
+def _read_csv(folder: Path, types: dict[str, Any] | None = None) -> Any:
+    """A run's ``timeseries.csv`` as an Arrow table (columns parsed as ``types`` where given);
+    raises :class:`Unreadable`."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    raw = read_inside(folder, file.name, MAX_CSV_BYTES)
+    raw = read_inside(folder, TIMESERIES_FILE, MAX_CSV_BYTES)
     if raw is None:
-        raise Unreadable(f"{file.name} is missing")
+        raise Unreadable(f"{TIMESERIES_FILE} is missing")
     try:
         table = pacsv.read_csv(
-            pa.BufferReader(raw), read_options=pacsv.ReadOptions(use_threads=False)
+            pa.BufferReader(raw),
+            read_options=pacsv.ReadOptions(use_threads=False),
+            convert_options=pacsv.ConvertOptions(column_types=types or {}),
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as e:
-        raise Unreadable(f"{file.name} is not a readable CSV table ({e})") from None
+        raise Unreadable(f"{TIMESERIES_FILE} is not a readable CSV table ({e})") from None
     if "month" not in table.column_names:
-        raise Unreadable(f"{file.name} has no 'month' column")
+        raise Unreadable(f"{TIMESERIES_FILE} has no 'month' column")
     return table
 
 
@@ -73,6 +76,8 @@ def _conform(table: Any, schema: Any, name: str) -> Any:
     """``table`` with exactly ``schema``'s columns and types (missing ones null)."""
     import pyarrow as pa
 
+    if table.schema.equals(schema):
+        return table
     columns = []
     for fld in schema:
         if fld.name in table.column_names:
@@ -156,44 +161,57 @@ def stream_timeseries(
     Returns the table's schema and the runs whose CSV could not be read, with the reason.
     """
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     ok = [r for r in rows if r["status"] == "ok"]
     ids = ["run", "scenario", "seed", *params]
     id_types = {c: _arrow_type([id_value(r, c) for r in ok]) for c in ids}
     id_types["run"] = id_types["scenario"] = pa.string()
     schema: Any = None
+    types: dict[str, Any] = {}
     bad: list[tuple[dict[str, Any], str]] = []
 
     def load(row: dict[str, Any]) -> Any:
-        folder = Path(row["_folder"])
         try:
-            return _read_csv(folder / TIMESERIES_FILE, folder)
+            return _read_csv(Path(row["_folder"]), types)
         except Unreadable as e:
             return e
 
+    for row in ok:  # the first readable run fixes the columns and their types
+        first = load(row)
+        if not isinstance(first, Unreadable):
+            schema = _schema(first, ids, id_types)
+            types.update({f.name: f.type for f in _body_schema(schema, ids)})
+            break
+    body_schema = _body_schema(schema, ids) if schema is not None else None
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         for chunk in _chunks(ok, CHUNK_RUNS):
-            pieces = []
+            bodies, kept = [], []
             for row, table in zip(chunk, pool.map(load, chunk), strict=True):
-                if isinstance(table, Unreadable):
-                    bad.append((row, str(table)))
-                    continue
-                if schema is None:
-                    schema = _schema(table, ids, id_types)
                 try:
-                    body = _conform(table, _body_schema(schema, ids), TIMESERIES_FILE)
+                    if isinstance(table, Unreadable):
+                        raise table
+                    body = _conform(table, body_schema, TIMESERIES_FILE)
                     _check_length(body, row)
                 except Unreadable as e:
                     bad.append((row, str(e)))
                     continue
-                n = body.num_rows
-                id_arrays = [
-                    pa.array([_arrow_value(id_value(row, c), id_types[c])] * n, type=id_types[c])
-                    for c in ids
-                ]
-                pieces.append(pa.Table.from_arrays([*id_arrays, *body.columns], schema=schema))
-            if pieces:
-                sink.write(pa.concat_tables(pieces))
+                bodies.append(body)
+                kept.append(row)
+            if not bodies:
+                continue
+            body = pa.concat_tables(bodies)
+            which = pa.array(np.repeat(np.arange(len(kept)), [b.num_rows for b in bodies]))
+            id_columns = [
+                pc.take(
+                    pa.array(
+                        [_arrow_value(id_value(r, c), id_types[c]) for r in kept], id_types[c]
+                    ),
+                    which,
+                )
+                for c in ids
+            ]
+            sink.write(pa.Table.from_arrays([*id_columns, *body.columns], schema=schema))
     if schema is None:
         schema = pa.schema(
             [pa.field(c, id_types.get(c, pa.string())) for c in ids]
