@@ -235,3 +235,95 @@ def test_streamed_tables_equal_the_in_memory_table(tmp_path):
         "violations",
     ]
     assert not list((tmp_path / "store").glob(".*"))
+
+
+# ------------------------------------------------------------------ one Parquet file per job
+
+
+def batch(job_dir, seeds, *overrides: str):
+    """A sweep job running ``seeds`` of one config, as the sweeper launches it."""
+    from sim.sweep.jobs import run_replications
+
+    return run_replications(
+        compose(None, [*BASE, *overrides, f"seed={seeds[0]}"]),
+        job_dir,
+        [*overrides, f"seed={seeds[0]}"],
+        seeds,
+        log=LOG,
+    )
+
+
+def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.sort_values(["run", "month"]).reset_index(drop=True)
+
+
+def test_a_job_writes_one_parquet_file_that_aggregation_reads(tmp_path, monkeypatch):
+    from sim.sweep import long_table
+    from sim.sweep.job_part import PART_FILE
+
+    sweep = tmp_path / "sweep"
+    batch(sweep / "cfg" / "seed=0", [0, 1, 2])
+    batch(sweep / "cfg" / "seed=3", [3, 4])
+    assert sorted(p.parent.name for p in sweep.rglob(PART_FILE)) == ["seed=0", "seed=3"]
+    calls = []
+    monkeypatch.setattr(
+        long_table, "_read_csv", lambda *a, **k: calls.append(a) or pytest.fail("read a CSV")
+    )
+    from_parts = aggregate([sweep])
+    assert not calls and len(from_parts.runs) == 5 and (from_parts.runs["status"] == "ok").all()
+    monkeypatch.undo()
+    for part in sweep.rglob(PART_FILE):
+        part.unlink()
+    from_folders = aggregate([sweep])
+    pd.testing.assert_frame_equal(from_parts.runs, from_folders.runs)
+    pd.testing.assert_frame_equal(_sorted(from_parts.timeseries), _sorted(from_folders.timeseries))
+
+
+def test_a_run_changed_after_its_job_is_read_from_its_folder(tmp_path):
+    sweep = tmp_path / "sweep"
+    batch(sweep / "cfg" / "seed=0", [0, 1])
+    rerun = sweep / "cfg" / "seed=1"
+    summary = json.loads((rerun / "summary.json").read_text())
+    (rerun / "summary.json").write_text(json.dumps({**summary, "violations": 123456}))
+    series = pd.read_csv(rerun / "timeseries.csv")
+    series["violations"] = 7.0
+    series.to_csv(rerun / "timeseries.csv", index=False)
+    agg = aggregate([sweep])
+    runs = agg.runs.set_index("run")
+    assert runs.loc["cfg/seed=1", "violations"] == 123456
+    assert runs.loc["cfg/seed=0", "violations"] != 123456
+    ts = agg.timeseries
+    assert (ts.loc[ts["run"] == "cfg/seed=1", "violations"] == 7.0).all()
+
+
+def test_a_damaged_or_hostile_part_is_ignored(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from sim.sweep.job_part import META_KEY, PART_FILE
+
+    sweep = tmp_path / "sweep"
+    batch(sweep / "a" / "seed=0", [0, 1])
+    batch(sweep / "b" / "seed=0", [0])
+    reference = aggregate([sweep])
+    (sweep / "a" / "seed=0" / PART_FILE).write_bytes(b"PAR1 not really parquet")
+    outside = tmp_path / "elsewhere"
+    job(outside, "seed=9")
+    hostile = [
+        {
+            "folder": "../../elsewhere",
+            "files": {},
+            "status": (outside / "status.json").read_text(),
+            "summary": (outside / "summary.json").read_text(),
+            "offset": 0,
+            "rows": 0,
+        }
+    ]
+    table = pa.table({"month": pa.array([], pa.int64())}).replace_schema_metadata(
+        {META_KEY: json.dumps(hostile).encode()}
+    )
+    pq.write_table(table, sweep / "b" / "seed=0" / PART_FILE)
+    agg = aggregate([sweep])
+    pd.testing.assert_frame_equal(agg.runs, reference.runs)
+    pd.testing.assert_frame_equal(_sorted(agg.timeseries), _sorted(reference.timeseries))
+    assert 9 not in set(agg.runs["seed"])

@@ -157,7 +157,7 @@ def _runs_frame(rows: list[dict[str, Any]]) -> tuple[pd.DataFrame, list[str]]:
     runs = pd.DataFrame(rows)
     if runs.empty:
         runs = _frame([*ID_COLUMNS, "error", "_folder"])
-    runs = runs.drop(columns=[c for c in runs if c == "_summary_digest"])
+    runs = runs.drop(columns=[c for c in runs if c in ("_summary_digest", "_part")])
     param_cols = sorted(c for c in runs.columns if c.startswith("param:"))
     params = [c.removeprefix("param:") for c in param_cols]
     for col, name in zip(param_cols, params, strict=True):
@@ -235,11 +235,12 @@ def aggregate(
     warnings: list[str] = []
     if len(paths) < len(given):
         warnings.append("A folder was given more than once; it was read once.")
-    folders, links = discover(paths)
+    found = discover(paths)
+    folders, links = found.folders, found.links
     base = Path(os.path.commonpath(paths)) if paths else Path.cwd()
     if len(paths) == 1 and paths[0].is_dir() and folders == [paths[0]]:
         base = paths[0].parent
-    rows, skipped = read_rows(folders, base)
+    rows, skipped = read_rows(folders, base, found.parts)
     skipped += [skip_row(link, base, reason) for link, reason in links]
     duplicates = _dedupe(rows)
     _, params = _runs_frame(rows)

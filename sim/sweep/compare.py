@@ -66,7 +66,8 @@ def inputs_fingerprint(paths: list[Path], plots: bool, report: bool) -> str:
     """A hash of everything a comparison depends on: each run folder's files (name, size,
     modification time), the input folders, the options and the package's source."""
     resolved = [p.resolve() for p in paths]
-    folders, links = discover(resolved)
+    found = discover(resolved)
+    folders, links = found.folders, found.links
     digest = hashlib.sha256()
     digest.update(json.dumps([str(p) for p in resolved]).encode())
     digest.update(f"plots={plots},report={report},source={_source_digest()}".encode())
@@ -80,6 +81,9 @@ def inputs_fingerprint(paths: list[Path], plots: bool, report: bool) -> str:
             digest.update(f"{name}:{st.st_size}:{st.st_mtime_ns}\0".encode())
     for link, _ in links:
         digest.update(f"link:{link}\0".encode())
+    for part in found.parts:
+        st = part.stat()
+        digest.update(f"part:{part}:{st.st_size}:{st.st_mtime_ns}\0".encode())
     return digest.hexdigest()
 
 

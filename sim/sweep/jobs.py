@@ -192,7 +192,8 @@ def run_job(
         if not sweep:
             raise
         return _refused(folder, overrides, e, started, log), None
-    return _run_config(config, folder, overrides, sweep=sweep, log=log, started=started)
+    status, result = _run_config(config, folder, overrides, sweep=sweep, log=log, started=started)
+    return status, result.summary if result is not None else None
 
 
 def run_replications(
@@ -202,9 +203,11 @@ def run_replications(
 
     Seed ``n`` writes to :func:`replication_folder` and gives exactly the numbers of a single
     run of the same config with ``seed=n``. Failures are recorded per seed and never raised;
-    a :class:`~sim.results.StorageError` stops the job and propagates.
+    a :class:`~sim.results.StorageError` stops the job and propagates. The job ends by
+    writing its runs into one Parquet file (:mod:`sim.sweep.job_part`).
     """
     from sim.config import as_config
+    from sim.sweep.job_part import write_part
     from sim.validate import ConfigError
 
     started = time.time()
@@ -216,7 +219,7 @@ def run_replications(
             _refused(folder, with_seed(overrides, n), e, started, log)
             for n, folder in zip(seeds, folders, strict=True)
         ]
-    statuses = []
+    statuses, done = [], []
     for n, folder in zip(seeds, folders, strict=True):
         runs_overrides = with_seed(overrides, n)
         try:
@@ -224,10 +227,13 @@ def run_replications(
         except ConfigError as e:
             statuses.append(_refused(folder, runs_overrides, e, time.time(), log))
             continue
-        status, _ = _run_config(
+        status, result = _run_config(
             replication, folder, runs_overrides, sweep=True, log=log, started=time.time()
         )
         statuses.append(status)
+        if status.status != "skipped":
+            done.append((folder, result))
+    write_part(job_dir, done)
     return statuses
 
 
@@ -241,7 +247,9 @@ def _refused(folder: Path, overrides: list[str], error: Exception, started: floa
 
 def _run_config(
     config: Any, folder: Path, overrides: list[str], *, sweep: bool, log: Any, started: float
-) -> tuple[JobStatus, dict[str, Any] | None]:
+) -> tuple[JobStatus, Any]:
+    """Run one validated config into ``folder``: the status and the ``RunResult`` (None when
+    skipped or failed)."""
     from sim.runner import plots_wanted, simulate, write_results
 
     digest, version = config_hash(config), code_version()
@@ -273,4 +281,4 @@ def _run_config(
     status.status = "ok"
     status.seconds = time.time() - started
     status.write(folder)
-    return status, result.summary
+    return status, result

@@ -171,13 +171,22 @@ def stream_timeseries(
     types: dict[str, Any] = {}
     bad: list[tuple[dict[str, Any], str]] = []
 
+    ok.sort(key=_reading_order)
+    parts: dict[Path, Any] = {}
+
     def load(row: dict[str, Any]) -> Any:
+        where = row.get("_part")
+        if where is not None and parts.get(where[0]) is not None:
+            piece = parts[where[0]].slice(where[1], where[2])
+            if piece.num_rows == where[2]:
+                return piece
         try:
             return _read_csv(Path(row["_folder"]), types)
         except Unreadable as e:
             return e
 
     for row in ok:  # the first readable run fixes the columns and their types
+        _load_parts(parts, [row])
         first = load(row)
         if not isinstance(first, Unreadable):
             schema = _schema(first, ids, id_types)
@@ -186,6 +195,7 @@ def stream_timeseries(
     body_schema = _body_schema(schema, ids) if schema is not None else None
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         for chunk in _chunks(ok, CHUNK_RUNS):
+            _load_parts(parts, chunk)
             bodies, kept = [], []
             for row, table in zip(chunk, pool.map(load, chunk), strict=True):
                 try:
@@ -218,6 +228,28 @@ def stream_timeseries(
             + [pa.field("month", pa.int64())]
         )
     return schema, bad
+
+
+def _reading_order(row: dict[str, Any]) -> tuple[str, int, str]:
+    """Runs of one job part together and in the part's order, then the others by folder."""
+    where = row.get("_part")
+    return (str(where[0]), where[1], "") if where else ("\uffff", 0, row["_folder"])
+
+
+def _load_parts(parts: dict[Path, Any], chunk: list[dict[str, Any]]) -> None:
+    """Keep in ``parts`` exactly the job parts ``chunk`` needs (None for a damaged one, whose
+    runs are then read from their folders)."""
+    import pyarrow.parquet as pq
+
+    needed = {row["_part"][0] for row in chunk if row.get("_part")}
+    for path in list(parts):
+        if path not in needed:
+            del parts[path]
+    for path in needed - set(parts):
+        try:
+            parts[path] = pq.read_table(path)
+        except Exception:  # damaged part: fall back to the runs' own files
+            parts[path] = None
 
 
 def _schema(table: Any, ids: list[str], id_types: dict[str, Any]) -> Any:

@@ -14,11 +14,13 @@ import json
 import os
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from sim.sweep.job_part import PART_FILE, PartRun, part_index, still_matches
 from sim.sweep.jobs import STATUS_FILE, SUMMARY_FILE
 
 try:
@@ -60,7 +62,10 @@ def read_inside(folder: Path, name: str, limit: int) -> bytes | None:
 
 
 def _read_json_object(folder: Path, name: str) -> dict[str, Any] | None:
-    raw = read_inside(folder, name, MAX_JSON_BYTES)
+    return _json_object(read_inside(folder, name, MAX_JSON_BYTES), name)
+
+
+def _json_object(raw: bytes | None, name: str) -> dict[str, Any] | None:
     if raw is None:
         return None
     try:
@@ -160,12 +165,17 @@ def _run_name(folder: Path, base: Path) -> str:
     return str(folder.relative_to(base)) if folder != base else "."
 
 
-def read_run(folder: Path, base: Path) -> dict[str, Any]:
-    """One row of the runs table from a run folder; raises :class:`Unreadable`."""
-    status = _read_json_object(folder, STATUS_FILE)
+def read_run(folder: Path, base: Path, part: PartRun | None = None) -> dict[str, Any]:
+    """One row of the runs table from a run folder, or from its job's part when ``part`` is
+    given (its files unchanged since); raises :class:`Unreadable`."""
+    if part is not None:
+        status = _json_object(_encoded(part.status_text), STATUS_FILE)
+        summary = _json_object(_encoded(part.summary_text), SUMMARY_FILE)
+    else:
+        status = _read_json_object(folder, STATUS_FILE)
+        summary = _read_json_object(folder, SUMMARY_FILE)
     if status is not None:
         _check_status(status)
-    summary = _read_json_object(folder, SUMMARY_FILE)
     if summary is not None:
         _check_summary(summary)
     params = parse_overrides(_overrides(folder, status))
@@ -199,8 +209,24 @@ def read_run(folder: Path, base: Path) -> dict[str, Any]:
         row["_summary_digest"] = hashlib.sha256(
             json.dumps(summary, sort_keys=True).encode()
         ).hexdigest()
+        if part is not None and part.rows:
+            row["_part"] = (part.part, part.offset, part.rows)
     row["_folder"] = str(folder)
     return row
+
+
+def _encoded(text: str | None) -> bytes | None:
+    return None if text is None else text.encode("utf-8", errors="surrogateescape")
+
+
+@dataclass
+class Found:
+    """What a walk over the input folders found: run folders, linked folders that were not
+    followed (with the reason), and jobs' Parquet parts."""
+
+    folders: list[Path]
+    links: list[tuple[Path, str]]
+    parts: list[Path]
 
 
 def find_run_folders(paths: Iterable[Path]) -> list[Path]:
@@ -208,14 +234,14 @@ def find_run_folders(paths: Iterable[Path]) -> list[Path]:
 
     Links to folders are not followed (see :func:`discover` for the ones left out).
     """
-    return discover(paths)[0]
+    return discover(paths).folders
 
 
-def discover(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
-    """Run folders under ``paths``, and the linked folders holding a run that were not
-    followed (with the reason)."""
+def discover(paths: Iterable[Path]) -> Found:
+    """Walk ``paths``: run folders, linked run folders not followed, and job parts."""
     found: set[Path] = set()
     links: list[tuple[Path, str]] = []
+    parts: list[Path] = []
     for path in map(Path, paths):
         if not path.exists():
             raise FileNotFoundError(f"no such run or sweep folder: {path}")
@@ -233,16 +259,22 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[Path, str]]]
             dirs[:] = kept
             if any(m in files for m in MARKERS):
                 found.add(here)
-    return sorted(found), links
+                if PART_FILE in files:
+                    parts.append(here / PART_FILE)
+    return Found(sorted(found), links, sorted(parts))
 
 
-def read_rows(folders: list[Path], base: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Every folder's row, read in a few threads; unreadable folders as separate rows."""
+def read_rows(
+    folders: list[Path], base: Path, parts: list[Path] = ()
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every folder's row, from its job's part when the run is unchanged since the part was
+    written, else from its files (read in a few threads); unreadable folders as their own
+    rows."""
+    index = part_index(list(parts))
     rows, skipped = [], []
     with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 1) * 2)) as pool:
-        for folder, outcome in zip(
-            folders, pool.map(_try_read_run, folders, [base] * len(folders)), strict=True
-        ):
+        outcomes = pool.map(lambda f: _try_read_run(f, base, index.get(f)), folders)
+        for folder, outcome in zip(folders, outcomes, strict=True):
             if isinstance(outcome, Unreadable):
                 skipped.append(skip_row(folder, base, str(outcome)))
             else:
@@ -250,9 +282,11 @@ def read_rows(folders: list[Path], base: Path) -> tuple[list[dict[str, Any]], li
     return rows, skipped
 
 
-def _try_read_run(folder: Path, base: Path) -> dict[str, Any] | Unreadable:
+def _try_read_run(folder: Path, base: Path, part: PartRun | None) -> dict[str, Any] | Unreadable:
+    if part is not None and not still_matches(part):
+        part = None
     try:
-        return read_run(folder, base)
+        return read_run(folder, base, part)
     except Unreadable as e:
         return e
 
