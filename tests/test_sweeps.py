@@ -185,6 +185,15 @@ def test_every_launcher_and_batching_gives_identical_numbers(basic_sweep, tmp_pa
         pd.testing.assert_frame_equal(frame, reference[key], check_exact=True)
     runs = pd.read_csv(out / "comparison" / "runs.csv")
     assert (runs["status"] == "ok").sum() == 6
+    per_job = int(next(a for a in launcher if "seeds_per_job" in a).split("=")[1])
+    assert len(list(out.rglob("job.parquet"))) == 2 * -(-3 // per_job)  # one file per job
+    reference = pd.read_csv(basic_sweep / "comparison" / "timeseries.csv")
+    ours = pd.read_csv(out / "comparison" / "timeseries.csv")
+    key = ["run", "month"]
+    pd.testing.assert_frame_equal(
+        ours.sort_values(key).reset_index(drop=True),
+        reference.sort_values(key).reset_index(drop=True),
+    )
 
 
 @pytest.mark.slow

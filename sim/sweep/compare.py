@@ -82,7 +82,10 @@ def inputs_fingerprint(paths: list[Path], plots: bool, report: bool) -> str:
     for link, _ in links:
         digest.update(f"link:{link}\0".encode())
     for part in found.parts:
-        st = part.stat()
+        try:
+            st = part.stat()
+        except OSError:
+            continue
         digest.update(f"part:{part}:{st.st_size}:{st.st_mtime_ns}\0".encode())
     return digest.hexdigest()
 
