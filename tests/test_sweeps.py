@@ -548,3 +548,32 @@ def test_a_full_disk_is_a_storage_error_naming_the_file(tmp_path):
 
     again = pickle.loads(pickle.dumps(caught.value))
     assert isinstance(again, StorageError) and again.errno == errno.ENOSPC
+
+
+def test_a_job_validates_its_config_once_for_all_its_seeds(tmp_path, monkeypatch):
+    import sim.config
+    from sim.config import compose
+    from sim.sweep.jobs import run_replications
+
+    calls = []
+    original = sim.config.validate
+    monkeypatch.setattr(sim.config, "validate", lambda cfg: calls.append(1) or original(cfg))
+    job_dir = tmp_path / "cfg" / "seed=0"
+    statuses = run_replications(
+        compose(None, [*TINY, "seed=0"]), job_dir, ["seed=0"], [0, 1, 2], log=logging.getLogger("t")
+    )
+    assert [s.status for s in statuses] == ["ok", "ok", "ok"]
+    assert len(calls) == 1
+
+
+def test_a_config_changed_after_validation_is_validated_again():
+    from sim.config import as_config, compose
+    from sim.validate import ConfigError
+
+    config = as_config(compose(None, TINY))
+    assert as_config(config) is not config  # a copy, not the caller's object
+    config.customers.n = -5
+    with pytest.raises(ConfigError, match="customers.n = -5"):
+        as_config(config)
+    with pytest.raises(ConfigError, match="seed"):
+        as_config(as_config(compose(None, TINY)), seed=-1)
