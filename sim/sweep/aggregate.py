@@ -34,6 +34,7 @@ import pandas as pd
 from sim.sweep.long_table import TIMESERIES_FILE, Sink, id_value, stream_timeseries
 from sim.sweep.run_folders import (
     UNREADABLE,
+    Found,
     Unreadable,
     discover,
     find_run_folders,
@@ -223,19 +224,23 @@ def _pooling(runs: pd.DataFrame, params: list[str]) -> tuple[dict[str, list[Any]
 
 
 def aggregate(
-    paths: Iterable[Path], timeseries: bool = True, store: Path | None = None
+    paths: Iterable[Path],
+    timeseries: bool = True,
+    store: Path | None = None,
+    found: Found | None = None,
 ) -> Aggregate:
     """Collect every run under ``paths`` into the runs table and the long time-series table.
 
     With ``store``, the long table is streamed to ``store/timeseries.{parquet,csv}`` and read
-    back only when used; without, it is built in memory.
+    back only when used; without, it is built in memory. ``found`` is the walk over ``paths``
+    when the caller has already made it.
     """
     given = [Path(p) for p in paths]
     paths = list(dict.fromkeys(p.resolve() for p in given))
     warnings: list[str] = []
     if len(paths) < len(given):
         warnings.append("A folder was given more than once; it was read once.")
-    found = discover(paths)
+    found = found or discover(paths)
     folders, links = found.folders, found.links
     base = Path(os.path.commonpath(paths)) if paths else Path.cwd()
     if len(paths) == 1 and paths[0].is_dir() and folders == [paths[0]]:
@@ -297,21 +302,29 @@ def aggregate(
 
 
 def group_label(frame: pd.DataFrame, params: list[str]) -> pd.Series:
-    """One label per row naming its scenario and swept parameters (the seed left out)."""
+    """One label per row naming its scenario and swept parameters (the seed left out).
+
+    Labels are built once per distinct combination and spread to the rows, so a long table
+    of many runs costs little.
+    """
     if frame.empty:
         return pd.Series(dtype=str)
-    text = {
-        p: frame[p].map(
-            lambda v: "-" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
-        )
-        for p in params
-    }
-    cols = ["scenario", *[p for p in params if text[p].nunique() > 1]]
-    parts = [frame["scenario"].map(str)] + [p + "=" + text[p] for p in cols[1:]]
-    label = parts[0]
-    for part in parts[1:]:
-        label = label + ", " + part
-    return label
+    cols = ["scenario", *params]
+    ids = frame.groupby(cols, sort=False, dropna=False).ngroup().to_numpy()
+    distinct = frame[cols].iloc[pd.Series(ids).drop_duplicates().index]
+    order = ids[pd.Series(ids).drop_duplicates().index]
+
+    def text(v: Any) -> str:
+        return "-" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+
+    shown = [p for p in params if distinct[p].map(text).nunique() > 1]
+    labels = [
+        ", ".join([str(row["scenario"]), *(f"{p}={text(row[p])}" for p in shown)])
+        for _, row in distinct.iterrows()
+    ]
+    by_id = np.empty(len(labels), dtype=object)
+    by_id[order] = labels
+    return pd.Series(by_id[ids], index=frame.index)
 
 
 def mathtext_safe(text: str) -> str:

@@ -27,6 +27,7 @@ from sim.sweep.aggregate import (
     has_dollar,
 )
 from sim.sweep.jobs import STATUS_FILE, SUMMARY_FILE
+from sim.sweep.run_folders import Found
 
 log = logging.getLogger("sim.compare")
 
@@ -62,11 +63,13 @@ def _source_digest() -> str:
     return digest.hexdigest()[:16]
 
 
-def inputs_fingerprint(paths: list[Path], plots: bool, report: bool) -> str:
+def inputs_fingerprint(
+    paths: list[Path], plots: bool, report: bool, found: Found | None = None
+) -> str:
     """A hash of everything a comparison depends on: each run folder's files (name, size,
     modification time), the input folders, the options and the package's source."""
     resolved = [p.resolve() for p in paths]
-    found = discover(resolved)
+    found = found or discover(resolved)
     folders, links = found.folders, found.links
     digest = hashlib.sha256()
     digest.update(json.dumps([str(p) for p in resolved]).encode())
@@ -243,7 +246,8 @@ def compare(
 
     paths = [Path(p) for p in paths]
     out_dir = Path(out_dir)
-    fingerprint = inputs_fingerprint(paths, plots, report)
+    found = discover(list(dict.fromkeys(p.resolve() for p in paths)))
+    fingerprint = inputs_fingerprint(paths, plots, report, found)
     cached = _load_if_current(out_dir, fingerprint)
     if cached is not None:
         log.info("Comparison in %s is up to date: no run changed, nothing redrawn", out_dir)
@@ -252,7 +256,7 @@ def compare(
     remove_temp_files(out_dir)
     (out_dir / MANIFEST).unlink(missing_ok=True)
     previous = [p for p in out_dir.glob("*.png")]
-    agg = aggregate(paths, store=out_dir)
+    agg = aggregate(paths, store=out_dir, found=found)
     result = Comparison(agg)
     ready = _arrow_ready(agg.runs)
     result.tables["runs.csv"] = write_table(out_dir / "runs.csv", agg.runs, "csv")

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,11 +21,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.sweep.job_part import PART_FILE
 from sim.sweep.run_folders import Unreadable, read_inside
 
 TIMESERIES_FILE = "timeseries.csv"
 MAX_CSV_BYTES = 500_000_000
 CHUNK_RUNS = 256
+CSV_BATCH = 16
 
 
 def _arrow_type(values: list[Any]) -> Any:
@@ -78,23 +82,34 @@ def _conform(table: Any, schema: Any, name: str) -> Any:
 
     if table.schema.equals(schema):
         return table
-    columns = []
-    for fld in schema:
-        if fld.name in table.column_names:
+    present = [f for f in schema if f.name in table.column_names]
+    try:
+        sub = table.select([f.name for f in present]).cast(pa.schema(present))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        for fld in present:
             column = table.column(fld.name)
             try:
-                columns.append(column.cast(fld.type))
+                column.cast(fld.type)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 raise Unreadable(
                     f"{name}: column {fld.name!r} holds {column.type}, expected numbers"
                 ) from None
-        else:
-            columns.append(pa.nulls(table.num_rows, type=fld.type))
+        raise
+    if len(present) == len(schema):
+        return sub
+    columns = [
+        sub.column(f.name) if f.name in sub.column_names else pa.nulls(sub.num_rows, f.type)
+        for f in schema
+    ]
     return pa.Table.from_arrays(columns, schema=schema)
 
 
 class Sink:
-    """Where the long table goes: Parquet and CSV files (streamed), or memory."""
+    """Where the long table goes: Parquet and CSV files, or memory.
+
+    The files are written by a background thread (pyarrow formats and compresses without
+    holding Python's lock) while the next chunk is read; at most two chunks wait for it.
+    """
 
     def __init__(self, store: Path | None) -> None:
         self.store = store
@@ -102,28 +117,54 @@ class Sink:
         self.writers: list[Any] = []
         self.files: dict[str, Path] = {}
         self.tmp: dict[str, Path] = {}
+        self.queue: queue.Queue[Any] = queue.Queue(maxsize=2)
+        self.thread: threading.Thread | None = None
+        self.error: BaseException | None = None
 
     def write(self, table: Any) -> None:
-        import pyarrow.csv as pacsv
-        import pyarrow.parquet as pq
-
+        """Add ``table`` (the next rows of the long table)."""
         if self.store is None:
             self.tables.append(table)
             return
-        if not self.writers:
-            from sim.results import TEMP_SUFFIX
+        if self.thread is None:
+            self._open(table.schema)
+        if self.error is not None:
+            raise self.error
+        self.queue.put(table)
 
-            self.store.mkdir(parents=True, exist_ok=True)
-            for fmt in ("parquet", "csv"):
-                final = self.store / f"timeseries.{fmt}"
-                self.files[fmt] = final
-                self.tmp[fmt] = final.with_name(f".{final.name}.partial{TEMP_SUFFIX}")
-            self.writers = [
-                pq.ParquetWriter(self.tmp["parquet"], table.schema),
-                pacsv.CSVWriter(self.tmp["csv"], table.schema),
-            ]
-        for writer in self.writers:
-            writer.write_table(table)
+    def _open(self, schema: Any) -> None:
+        import pyarrow.csv as pacsv
+        import pyarrow.parquet as pq
+
+        from sim.results import TEMP_SUFFIX
+
+        self.store.mkdir(parents=True, exist_ok=True)
+        for fmt in ("parquet", "csv"):
+            final = self.store / f"timeseries.{fmt}"
+            self.files[fmt] = final
+            self.tmp[fmt] = final.with_name(f".{final.name}.partial{TEMP_SUFFIX}")
+        self.writers = [
+            pq.ParquetWriter(self.tmp["parquet"], schema),
+            pacsv.CSVWriter(self.tmp["csv"], schema),
+        ]
+        self.thread = threading.Thread(target=self._drain, name="long-table-writer", daemon=True)
+        self.thread.start()
+
+    def _drain(self) -> None:
+        while (table := self.queue.get()) is not None:
+            if self.error is not None:
+                continue
+            try:
+                for writer in self.writers:
+                    writer.write_table(table)
+            except BaseException as e:  # handed to the reading thread
+                self.error = e
+
+    def _stop(self) -> None:
+        if self.thread is not None:
+            self.queue.put(None)
+            self.thread.join()
+            self.thread = None
 
     def finish(self, schema: Any) -> pd.DataFrame | None:
         """Close the files and move them into place; the in-memory table when not stored."""
@@ -132,8 +173,11 @@ class Sink:
         if self.store is None:
             table = pa.concat_tables(self.tables) if self.tables else schema.empty_table()
             return table.to_pandas()
-        if not self.writers:
+        if self.thread is None:
             self.write(schema.empty_table())
+        self._stop()
+        if self.error is not None:
+            raise self.error
         for writer in self.writers:
             writer.close()
         for fmt, final in self.files.items():
@@ -141,6 +185,9 @@ class Sink:
         return None
 
     def abort(self) -> None:
+        """Stop writing and delete the unfinished files."""
+        with contextlib.suppress(Exception):
+            self._stop()
         for writer in self.writers:
             with contextlib.suppress(Exception):  # a half-written file after an error
                 writer.close()
@@ -174,30 +221,37 @@ def stream_timeseries(
     ok.sort(key=_reading_order)
     parts: dict[Path, Any] = {}
 
-    def load(row: dict[str, Any]) -> Any:
-        where = row.get("_part")
-        if where is not None and parts.get(where[0]) is not None:
-            piece = parts[where[0]].slice(where[1], where[2])
-            if piece.num_rows == where[2]:
-                return piece
+    def from_csv(row: dict[str, Any]) -> Any:
         try:
             return _read_csv(Path(row["_folder"]), types)
         except Unreadable as e:
             return e
 
-    for row in ok:  # the first readable run fixes the columns and their types
-        _load_parts(parts, [row])
-        first = load(row)
-        if not isinstance(first, Unreadable):
-            schema = _schema(first, ids, id_types)
-            types.update({f.name: f.type for f in _body_schema(schema, ids)})
-            break
-    body_schema = _body_schema(schema, ids) if schema is not None else None
+    def load(chunk: list[dict[str, Any]], pool: ThreadPoolExecutor) -> list[Any]:
+        """Each run's table: a slice of its job's part, else its CSV (read in threads)."""
+        out: list[Any] = [_from_part(row, parts) for row in chunk]
+        todo = [i for i, table in enumerate(out) if table is None]
+        batches = [todo[j : j + CSV_BATCH] for j in range(0, len(todo), CSV_BATCH)]
+        read = pool.map(lambda batch: [from_csv(chunk[i]) for i in batch], batches)
+        for batch, tables in zip(batches, read, strict=True):
+            for i, table in zip(batch, tables, strict=True):
+                out[i] = table
+        return out
+
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        for row in ok:  # the first readable run fixes the columns and their types
+            _load_parts(parts, [row], None)
+            first = load([row], pool)[0]
+            if not isinstance(first, Unreadable):
+                schema = _schema(first, ids, id_types)
+                types.update({f.name: f.type for f in _body_schema(schema, ids)})
+                break
+        body_schema = _body_schema(schema, ids) if schema is not None else None
+        parts.clear()  # from here on, parts are read once and given the final columns
         for chunk in _chunks(ok, CHUNK_RUNS):
-            _load_parts(parts, chunk)
+            _load_parts(parts, chunk, body_schema)
             bodies, kept = [], []
-            for row, table in zip(chunk, pool.map(load, chunk), strict=True):
+            for row, table in zip(chunk, load(chunk, pool), strict=True):
                 try:
                     if isinstance(table, Unreadable):
                         raise table
@@ -236,9 +290,19 @@ def _reading_order(row: dict[str, Any]) -> tuple[str, int, str]:
     return (str(where[0]), where[1], "") if where else ("\uffff", 0, row["_folder"])
 
 
-def _load_parts(parts: dict[Path, Any], chunk: list[dict[str, Any]]) -> None:
-    """Keep in ``parts`` exactly the job parts ``chunk`` needs (None for a damaged one, whose
-    runs are then read from their folders)."""
+def _from_part(row: dict[str, Any], parts: dict[Path, Any]) -> Any:
+    """The run's rows from its job's part, or None when it has none (or a damaged one)."""
+    where = row.get("_part")
+    table = parts.get(where[0]) if where is not None else None
+    if table is None:
+        return None
+    piece = table.slice(where[1], where[2])
+    return piece if piece.num_rows == where[2] else None
+
+
+def _load_parts(parts: dict[Path, Any], chunk: list[dict[str, Any]], schema: Any) -> None:
+    """Keep in ``parts`` exactly the job parts ``chunk`` needs, given ``schema``'s columns
+    when known (None for a damaged part, whose runs are then read from their folders)."""
     import pyarrow.parquet as pq
 
     needed = {row["_part"][0] for row in chunk if row.get("_part")}
@@ -247,7 +311,8 @@ def _load_parts(parts: dict[Path, Any], chunk: list[dict[str, Any]]) -> None:
             del parts[path]
     for path in needed - set(parts):
         try:
-            parts[path] = pq.read_table(path)
+            table = pq.read_table(path)
+            parts[path] = table if schema is None else _conform(table, schema, PART_FILE)
         except Exception:  # damaged part: fall back to the runs' own files
             parts[path] = None
 

@@ -35,6 +35,7 @@ PRUNED_FOLDERS = ("comparison", "plots", ".hydra")
 KNOWN_STATUSES = ("ok", "running", "failed", "refused", "skipped")
 UNREADABLE = "unreadable"
 MAX_JSON_BYTES = 10_000_000
+READ_BATCH = 64
 
 
 class Unreadable(ValueError):
@@ -271,14 +272,18 @@ def read_rows(
     written, else from its files (read in a few threads); unreadable folders as their own
     rows."""
     index = part_index(list(parts))
+    batches = [folders[i : i + READ_BATCH] for i in range(0, len(folders), READ_BATCH)]
     rows, skipped = [], []
     with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 1) * 2)) as pool:
-        outcomes = pool.map(lambda f: _try_read_run(f, base, index.get(f)), folders)
-        for folder, outcome in zip(folders, outcomes, strict=True):
-            if isinstance(outcome, Unreadable):
-                skipped.append(skip_row(folder, base, str(outcome)))
-            else:
-                rows.append(outcome)
+        outcomes = pool.map(
+            lambda batch: [_try_read_run(f, base, index.get(f)) for f in batch], batches
+        )
+        for batch, results in zip(batches, outcomes, strict=True):
+            for folder, outcome in zip(batch, results, strict=True):
+                if isinstance(outcome, Unreadable):
+                    skipped.append(skip_row(folder, base, str(outcome)))
+                else:
+                    rows.append(outcome)
     return rows, skipped
 
 
