@@ -77,8 +77,15 @@ def run_measured(args: list[str], log: Path) -> dict[str, Any]:
 
 
 def median_of(args: list[str], repeats: int, logs: Path, name: str) -> dict[str, Any]:
-    samples = [run_measured(args, logs / f"{name}_{i}.log")["wall"] for i in range(repeats)]
-    return {"median": statistics.median(samples), "min": min(samples), "samples": samples}
+    """Median wall and CPU time of ``repeats`` runs of ``args``."""
+    runs = [run_measured(args, logs / f"{name}_{i}.log") for i in range(repeats)]
+    samples = [r["wall"] for r in runs]
+    return {
+        "median": statistics.median(samples),
+        "min": min(samples),
+        "samples": samples,
+        "cpu_median": statistics.median(r["cpu"] for r in runs),
+    }
 
 
 def log_time(line: str) -> float | None:
@@ -197,6 +204,12 @@ def table(r: dict[str, Any]) -> str:
             verdict(r["default_run"]["median"], 2),
         ),
         (
+            "… its CPU time (user + system), median",
+            f"{r['default_run']['cpu_median']:.2f} s",
+            "",
+            "",
+        ),
+        (
             "model alone, one default run (`simulate`, in process), median",
             f"{r['model']['median']:.3f} s",
             "",
@@ -209,6 +222,12 @@ def table(r: dict[str, Any]) -> str:
             verdict(s["wall"], 1800),
         ),
         ("… runs ok", f"{s['ok']:,} / {runs:,}", "", ""),
+        (
+            "… CPU time of all its processes (divided by the cores: a quiet machine's wall)",
+            f"{s['cpu']:.0f} s ({s['cpu'] / s['workers'] / 60:.1f} min per core)",
+            "",
+            "",
+        ),
         (
             f"… model time (sum over runs; median per run {s['model_median']:.3f} s)",
             f"{s['model_seconds']:.0f} s",
