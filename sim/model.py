@@ -1,7 +1,9 @@
 """MarketModel: the month-by-month story of the channel, as a Mesa 3 model.
 
-The step reads as the phases of a month; the arithmetic lives in :mod:`sim.mechanisms`,
-and customers are updated as whole arrays (no Python loop over customers).
+The step reads as the phases of a month; each phase takes what earlier phases produced and
+returns what later ones need (no hidden side channels). The arithmetic lives in
+:mod:`sim.mechanisms`, customers are updated as whole arrays (no Python loop over
+customers), and the month's metrics are computed in :mod:`sim.metrics`.
 """
 
 from __future__ import annotations
@@ -25,11 +27,11 @@ from sim.agents import (
     USRegulator,
 )
 from sim.config import as_config
-from sim.mechanisms import access, capability, demand, detection, diffusion, distillation
+from sim.mechanisms import access, demand, detection, diffusion, distillation
 from sim.mechanisms.demand import DOMESTIC, FOREIGN, INHOUSE, RESELLER
 from sim.mechanisms.enforcement import fine_amounts
 from sim.mechanisms.politics import attention_update
-from sim.metrics import METRIC_NAMES
+from sim.metrics import METRIC_NAMES, MonthOutcome, month_metrics
 from sim.policy import PolicyTimeline
 from sim.schema import Config
 from sim.world import (
@@ -38,31 +40,53 @@ from sim.world import (
     build_international,
     intermediary_shares,
     knowledge_network,
+    typed_graph,
 )
 
 
 @dataclass
-class MonthOutcome:
-    """What the phases of one month produced, gathered for the month's metrics."""
+class Safeguards:
+    """What each customer faces this month from its intermediary and the rules (arrays)."""
 
-    spend: np.ndarray
-    receipts: np.ndarray
-    reseller_margin: np.ndarray
-    prices: np.ndarray
-    harvested: np.ndarray
-    flagged: np.ndarray
-    leak: float
-    best_inhouse: float
-    q_frontier: float
+    monitoring: np.ndarray
+    kyc: np.ndarray
+    channel_open: np.ndarray
+    rate_limit: np.ndarray
+    false_reject: np.ndarray
+
+
+@dataclass
+class Access:
+    """Who can reach foreign models this month, and how."""
+
     restricted: np.ndarray
-    violations: np.ndarray
-    found: np.ndarray
-    fines: float
-    true_pos: np.ndarray
-    policy_move: bool
-    two_way: float
-    international_margin: float
-    served: ModelDeveloper | None
+    barred: np.ndarray
+    direct: np.ndarray
+    evading: np.ndarray
+
+
+@dataclass
+class Campaigns:
+    """This month's extraction plans: volume, accounts used, and their cost."""
+
+    active: np.ndarray
+    volume: np.ndarray
+    accounts: np.ndarray
+    proxy_cost: np.ndarray
+
+
+@dataclass
+class Harvest:
+    """What monitoring saw of this month's extraction, and what it cost the harvesters."""
+
+    obtained: np.ndarray
+    detected: np.ndarray
+    flagged_accounts: np.ndarray
+    offence: np.ndarray
+    exposed: np.ndarray
+    false_positive: np.ndarray
+    account_risk: np.ndarray
+    campaign_risk: np.ndarray
 
 
 class MarketModel(mesa.Model):
@@ -95,7 +119,7 @@ class MarketModel(mesa.Model):
         self.intermediaries = {
             k: CloudIntermediary(self, k, i) for k, i in cfg.intermediaries.items()
         }
-        self.domestic = DomesticProviders(self, cfg.domestic)
+        self.domestic = DomesticProviders(self, cfg.domestic, cfg.distillation)
         self.us = USRegulator(self, cfg.us, cfg.politics)
         self.cn = ChinaRegulator(self, cfg.cn, cfg.politics)
 
@@ -115,11 +139,13 @@ class MarketModel(mesa.Model):
         )
         self._weights = diffusion.row_normalised(self.adjacency)
         self._has_neighbours = np.diff(self.adjacency.indptr) > 0
-        self._suspension_months = np.array(
-            [i.suspension_months for i in self.intermediaries.values()]
-        )[self.population.intermediary]
         self._spend_weights = self.population.budget0 / max(self.population.budget0.sum(), 1e-300)
         self._sector_ids = {name: i for i, name in enumerate(self.population.sector_names)}
+        self._ambition = (
+            np.clip(self.population.capability0 / cfg.domestic.capability0, 0.0, 1.0)
+            ** cfg.distillation.ambition_exponent
+        )
+        self.teacher = 0.0
         customers = ChineseCustomer.create_agents(
             self, self.population.size, list(range(self.population.size))
         )
@@ -161,112 +187,67 @@ class MarketModel(mesa.Model):
 
     @cached_property
     def network(self) -> nx.Graph:
-        """The whole network as a typed networkx graph, built on first use.
-
-        Nodes carry ``kind`` (developer, intermediary, customer, international, domestic,
-        reseller, regulator); edges carry ``kind`` (licensing, service, knowledge, oversight).
-        Customers are nodes ``("c", i)``; the knowledge edges are the sparse adjacency used
-        for diffusion.
-        """
-        g = nx.Graph()
-        pop = self.population
-        for key, dev in self.developers.items():
-            g.add_node(("dev", key), kind="developer", home=dev.home)
-        inter_keys = list(self.intermediaries)
-        for key in inter_keys:
-            g.add_node(("int", key), kind="intermediary")
-            for dkey, dev in self.developers.items():
-                role = "china_channel" if dev.home == "US" else "international_catalog"
-                g.add_edge(("dev", dkey), ("int", key), kind="licensing", role=role)
-        g.add_node(("dom", "providers"), kind="domestic")
-        g.add_node(("res", "resellers"), kind="reseller")
-        g.add_node(("reg", "us"), kind="regulator")
-        g.add_node(("reg", "cn"), kind="regulator")
-        g.add_nodes_from(
-            (("c", i), {"kind": "customer", "sector": pop.sector_names[pop.sector[i]]})
-            for i in range(pop.size)
-        )
-        g.add_nodes_from(
-            (("i", i), {"kind": "international"}) for i in range(self.international.size)
-        )
-        rows, cols = self.adjacency.nonzero()
-        upper = rows < cols
-        g.add_edges_from(
-            ((("c", int(a)), ("c", int(b))) for a, b in zip(rows[upper], cols[upper], strict=True)),
-            kind="knowledge",
-        )
-        g.add_edges_from(
-            (
-                (("int", inter_keys[pop.intermediary[i]]), ("c", i))
-                for i in np.flatnonzero(pop.approved)
-            ),
-            kind="service",
-        )
-        g.add_edges_from(
-            ((("int", inter_keys[0]), ("i", i)) for i in range(self.international.size)),
-            kind="service",
-        )
-        g.add_edges_from(
-            (
-                (("res", "resellers"), ("c", int(i)))
-                for i in np.flatnonzero(pop.spend_total[:, RESELLER])
-            ),
-            kind="service",
-        )
-        for key in inter_keys:
-            g.add_edge(("res", "resellers"), ("int", key), kind="service")
-            g.add_edge(("reg", "us"), ("int", key), kind="oversight")
-        for key, dev in self.developers.items():
-            g.add_edge(("reg", dev.home.lower()), ("dev", key), kind="oversight")
-        g.add_edge(("reg", "us"), ("res", "resellers"), kind="oversight")
-        g.add_edge(("reg", "cn"), ("dom", "providers"), kind="oversight")
-        g.add_edges_from(((("reg", "cn"), ("c", i)) for i in range(pop.size)), kind="oversight")
-        return g
+        """The whole network as a typed networkx graph, built on first use
+        (:func:`sim.world.typed_graph`)."""
+        return typed_graph(self)
 
     # ------------------------------------------------------------------ the month
 
     def step(self) -> None:
-        """One month: policy, prices, access, demand, distillation, detection, diffusion,
-        enforcement, politics, safeguard review, two-way flow, metrics."""
+        """One month: policy, access, extraction plans, demand, detection, sanctions,
+        learning and leakage, developers, enforcement, politics, safeguard review, the
+        two-way flow, metrics."""
         t = self.month
         self.timeline.apply(self, t)
         self.budget_factor = (1.0 + self.config.customers.budget_growth) ** t
         served = self.served_developer()
-        q_frontier = self.frontier.capability(t)
+        frontier_end = self.frontier.capability(t + 1)
 
-        mu, kyc, channel_open = self._safeguards_per_customer(served)
-        restricted, foreign_ok, evading, barred = self._access(t, kyc, channel_open)
-        spend, prices = self._demand(served, foreign_ok, evading, kyc)
+        guards = self._safeguards(served)
+        reach = self._access(t, guards)
+        plan = self._plan_campaigns(reach, guards)
+        spend, prices = self._demand(served, reach, guards, plan)
         tokens, receipts, reseller_margin = self._tokens_and_receipts(spend, prices)
-        harvested, samples, gain_distil = self._distillation(served, tokens, mu)
-        flagged, true_pos = self._detection(t, samples, mu, tokens, foreign_ok, evading, served)
-        leak, best_inhouse = self._diffusion(q_frontier, gain_distil)
-        violations, found, fines = self._enforcement(t, evading, spend)
-        policy_move = self._politics(t, spend, true_pos, found)
-        self._review_safeguards(t)
-        two_way, international_margin = self._two_way_flow(t)
+        harvest = self._detect(plan, guards, tokens)
+        self._sanction(t, harvest, reach, guards, plan)
+        self._learn(served, harvest, frontier_end)
+        withdrawals = self._developers_respond(served, harvest)
+        violations, found, fines = self._enforce(t, reach, spend)
+        policy_move = self._politics(t, spend, harvest, found)
+        objective = self._review_safeguards(t, receipts, fines, served)
+        international = self._two_way_flow(t)
 
-        month = MonthOutcome(
-            spend=spend,
-            receipts=receipts,
-            reseller_margin=reseller_margin,
-            prices=prices,
-            harvested=harvested,
-            flagged=flagged,
-            leak=leak,
-            best_inhouse=best_inhouse,
-            q_frontier=q_frontier,
-            restricted=restricted,
-            violations=violations,
-            found=found,
-            fines=fines,
-            true_pos=true_pos,
-            policy_move=policy_move,
-            two_way=two_way,
-            international_margin=international_margin,
-            served=served,
+        self.metrics = month_metrics(
+            self,
+            MonthOutcome(
+                spend=spend,
+                receipts=receipts,
+                reseller_margin=reseller_margin,
+                proxy_cost=plan.proxy_cost,
+                prices=prices,
+                campaigns=plan.active,
+                accounts=plan.accounts,
+                planned=plan.volume,
+                obtained=harvest.obtained,
+                detected=harvest.detected,
+                flagged_accounts=harvest.flagged_accounts,
+                flagged_volume=2.0 * harvest.detected,
+                offences=harvest.offence,
+                exposed=harvest.exposed,
+                false_positives=harvest.false_positive,
+                using=tokens > 0,
+                frontier=frontier_end,
+                restricted=reach.restricted,
+                violations=violations,
+                found=found,
+                fines=fines,
+                withdrawals=withdrawals,
+                policy_move=policy_move,
+                objective=objective,
+                international=international,
+                served=served,
+            ),
         )
-        self.metrics = self._month_metrics(month)
         self.records.append(self.metrics)
         self.datacollector.collect(self)
         self.month += 1
@@ -276,19 +257,26 @@ class MarketModel(mesa.Model):
 
     # ------------------------------------------------------------------ phases
 
-    def _safeguards_per_customer(self, served: ModelDeveloper | None):
+    def _per_customer(self, values: list[float]) -> np.ndarray:
+        return np.asarray(values, dtype=float)[self.population.intermediary]
+
+    def _safeguards(self, served: ModelDeveloper | None) -> Safeguards:
         inters = list(self.intermediaries.values())
-        idx = self.population.intermediary
-        mu = np.array([i.monitoring for i in inters])[idx]
-        kyc = np.array([max(i.kyc, self.us.kyc_duty) for i in inters])[idx]
-        open_ = np.array([i.channel_open and served is not None for i in inters])[idx]
-        return mu, kyc, open_
+        return Safeguards(
+            monitoring=self._per_customer([i.monitoring for i in inters]),
+            kyc=self._per_customer([max(i.kyc, self.us.kyc_duty) for i in inters]),
+            channel_open=self._per_customer(
+                [i.channel_open and served is not None for i in inters]
+            ).astype(bool),
+            rate_limit=self._per_customer([i.rate_limit for i in inters]),
+            false_reject=self._per_customer([i.false_reject for i in inters]),
+        )
 
     def _sector_mask(self, names: list[str]) -> np.ndarray:
         ids = [self._sector_ids[n] for n in names]
         return np.isin(self.population.sector, ids)
 
-    def _access(self, t: int, kyc: np.ndarray, channel_open: np.ndarray):
+    def _access(self, t: int, guards: Safeguards) -> Access:
         pop = self.population
         restricted = access.restricted_mask(
             pop.listing_percentile,
@@ -297,42 +285,99 @@ class MarketModel(mesa.Model):
         )
         barred = self._sector_mask(self.cn.barred_sectors)
         pop.restricted = restricted
-        pop.approved = access.approved_mask(pop.established, pop.screen_draw, pop.intent, kyc)
-        suspended = pop.suspended_until >= t
-        foreign_ok = access.foreign_access(
-            pop.approved, restricted, suspended, channel_open, barred
+        pop.approved = access.approved_mask(
+            pop.established,
+            pop.screen_draw,
+            pop.intent,
+            guards.kyc,
+            pop.friction_draw,
+            guards.false_reject,
+        )
+        direct = access.foreign_access(
+            pop.approved,
+            restricted,
+            pop.suspended_until >= t,
+            pop.terminated,
+            guards.channel_open,
+            barred,
         )
         evading = access.reseller_access(
             restricted,
             pop.blocked_until >= t,
-            channel_open,
+            guards.channel_open,
             barred,
             pop.evade,
-            kyc,
+            guards.kyc,
             self.streams.dynamics.random(pop.size),
         )
-        return restricted, foreign_ok, evading, barred
+        return Access(restricted, barred, direct, evading)
 
-    def _demand(self, served, foreign_ok, evading, kyc):
+    def _plan_campaigns(self, reach: Access, guards: Safeguards) -> Campaigns:
+        """Harvesters plan this month's extraction and the accounts they spread it over.
+
+        A harvester with its own route (direct or a shell) extracts through its account
+        until it is shut out or its extraction is exposed; from then on it runs proxy
+        accounts, as many as minimise its exposure to the detector, within what KYC lets it
+        open. Rate limits cap what each account can extract.
+        """
+        pop, cfg = self.population, self.config
+        learning = cfg.distillation
+        harvester = pop.intent > 0
+        own_route = reach.direct | reach.evading
+        pop.on_proxies |= harvester & ~own_route & guards.channel_open
+        planned = distillation.campaign_volume(
+            pop.intent,
+            self._ambition,
+            guards.monitoring,
+            pop.campaign_risk,
+            learning.campaign_samples,
+            learning.deterrence,
+        )
+        cap = 1.0 + learning.proxy_accounts_max * (1.0 - guards.kyc)
+        spread = detection.least_exposed_accounts(
+            planned, cfg.detection.threshold_samples, cfg.detection.link_accounts
+        )
+        accounts = np.where(pop.on_proxies, np.clip(spread, 2.0, np.maximum(cap, 2.0)), 1.0)
+        accounts = np.floor(accounts)
+        active = harvester & guards.channel_open & (own_route | pop.on_proxies)
+        capacity = accounts * learning.campaign_samples * (1.0 - guards.rate_limit)
+        volume = np.where(active, np.minimum(planned, capacity), 0.0)
+        active = active & (volume > 0)
+        proxies = active & pop.on_proxies
+        proxy_cost = np.where(proxies, accounts * learning.proxy_cost_usd, 0.0)
+        return Campaigns(active, volume, np.where(active, accounts, 0.0), proxy_cost)
+
+    def _demand(
+        self,
+        served: ModelDeveloper | None,
+        reach: Access,
+        guards: Safeguards,
+        plan: Campaigns,
+    ) -> tuple[np.ndarray, np.ndarray]:
         pop, cfg = self.population, self.config.demand
         t = self.month
         q_served = served.capability(t) if served else 1.0
         p_served = served.price(t) if served else 1.0
+        withdrawal_risk = cfg.withdrawal_salience * (served.pressure_ratio if served else 0.0)
         p_dom = self.domestic.price(t)
         n = pop.size
         quality = np.empty((n, 4))
         quality[:, FOREIGN] = q_served
         quality[:, RESELLER] = q_served
         quality[:, DOMESTIC] = self.domestic.capability
-        quality[:, INHOUSE] = pop.capability
+        quality[:, INHOUSE] = distillation.own_use_quality(
+            pop.capability, pop.narrow, self.teacher, self.config.distillation.narrow_use
+        )
         price = np.empty((n, 4))
         price[:, FOREIGN] = p_served
-        price[:, RESELLER] = p_served * (1.0 + cfg.reseller_markup) * (1.0 + kyc)
+        price[:, RESELLER] = p_served * (1.0 + cfg.reseller_markup) * (1.0 + guards.kyc)
         price[:, DOMESTIC] = p_dom
         price[:, INHOUSE] = p_dom * cfg.inhouse_price_factor
+        cutoff = pop.perceived_risk + withdrawal_risk
+        penalty = self.us.audit_prob * (1.0 + self.us.penalty_multiplier / 2.0)
         risk = np.zeros((n, 4))
-        risk[:, FOREIGN] = self.cn.disapproval + pop.perceived_risk
-        risk[:, RESELLER] = self.cn.disapproval + self.us.audit_prob + pop.perceived_risk
+        risk[:, FOREIGN] = self.cn.disapproval + cutoff
+        risk[:, RESELLER] = self.cn.disapproval + cutoff + penalty
         asc = np.array([cfg.asc_foreign, cfg.asc_reseller, cfg.asc_domestic, cfg.asc_inhouse])
         utility = demand.utilities(
             quality,
@@ -344,11 +389,14 @@ class MarketModel(mesa.Model):
             cfg.risk_weight,
         )
         available = np.ones((n, 4), dtype=bool)
-        available[:, FOREIGN] = foreign_ok
-        available[:, RESELLER] = evading
+        available[:, FOREIGN] = reach.direct
+        available[:, RESELLER] = reach.evading
         shares = demand.choice_shares(utility, available)
-        shares = demand.cap_offshore(shares, [FOREIGN, RESELLER], 1.0 - self.cn.localisation)
-        budget = pop.budget0 * self.budget_factor
+        offshore_cap = np.minimum(
+            1.0 - self.cn.localisation, 1.0 - guards.rate_limit * cfg.bulk_share
+        )
+        shares = demand.cap_offshore(shares, [FOREIGN, RESELLER], offshore_cap)
+        budget = np.maximum(pop.budget0 * self.budget_factor - plan.proxy_cost, 0.0)
         spend = budget[:, None] * shares
         pop.spend = spend
         pop.spend_total += spend
@@ -364,91 +412,169 @@ class MarketModel(mesa.Model):
         receipts = spend[:, FOREIGN] + reseller_receipts
         return tokens, receipts, spend[:, RESELLER] - reseller_receipts
 
-    def _distillation(self, served, tokens, mu):
-        pop, cfg = self.population, self.config.distillation
-        share = distillation.harvest_share(
-            pop.intent, mu, pop.perceived_risk, cfg.harvest_max, cfg.deterrence
-        )
-        harvested = share * tokens
-        samples = harvested / cfg.tokens_per_sample
-        teacher = served.capability(self.month) if served else 0.0
-        gain = distillation.distillation_gain(
-            pop.capability, teacher, samples, cfg.efficiency, cfg.half_samples
-        )
-        return harvested, samples, gain
+    def _detect(self, plan: Campaigns, guards: Safeguards, tokens: np.ndarray) -> Harvest:
+        """Monitoring reads each account's traffic; flagged accounts are stopped mid-month.
 
-    def _detection(self, t, samples, mu, tokens, foreign_ok, evading, served):
-        pop, cfg = self.population, self.config.detection
-        using = tokens > 0
-        p = detection.detection_probability(
-            samples, mu, cfg.kappa, cfg.ref_samples, cfg.false_positive_rate
-        )
-        p = np.where(using, p, 0.0)
-        flagged = self.streams.dynamics.random(pop.size) < p
-        true_pos = flagged & (samples > 0)
-        direct = flagged & foreign_ok
-        shell = flagged & evading
-        pop.suspended_until[direct] = t + self._suspension_months[direct]
-        pop.blocked_until[shell] = t + self._suspension_months[shell]
-        pop.detected_count += true_pos
-        pop.suspension_count += flagged
-        memory = self.config.distillation.risk_memory
-        pop.perceived_risk = memory * pop.perceived_risk + (1.0 - memory) * np.maximum(p, flagged)
-        channel_tokens = float(tokens.sum())
-        flagged_harvest = (
-            float(samples[true_pos].sum()) * self.config.distillation.tokens_per_sample
-        )
-        incidents = 100.0 * flagged_harvest / channel_tokens if channel_tokens > 0 else 0.0
-        self._withdrawals = 0
-        for dev in self.developers.values():
-            if dev.respond_to_incidents(incidents if dev is served else 0.0):
-                self._withdrawals += 1
-        return flagged, true_pos
-
-    def _diffusion(self, q_frontier: float, gain_distil: np.ndarray):
+        A flagged account is cut off, on average, half way through the month: its obtained
+        samples are booked as detected, the rest of its plan is prevented. A flag on a
+        harvester's own account is an offence. A proxy network is linked as a whole with a
+        chance rising with its size (every account flagged, the firm identified); otherwise
+        each flagged proxy account is traced to the firm with probability ``attribution``.
+        Honest accounts are flagged at ``fp * mu``.
+        """
         pop, cfg = self.population, self.config
-        leaked = pop.distilled + pop.diffused
-        gain_diffuse = diffusion.diffusion_gain(
-            self._weights, leaked, cfg.diffusion.rate, self._has_neighbours
+        rng = self.streams.dynamics
+        n = pop.size
+        per_account = np.divide(
+            plan.volume, plan.accounts, out=np.zeros(n), where=plan.accounts > 0
         )
-        own = pop.capability * cfg.customers.inhouse_growth
-        wanted = gain_distil + gain_diffuse
-        new = np.minimum(q_frontier, pop.capability + own + wanted)
-        realised = np.clip(new - pop.capability - own, 0.0, wanted)
-        frac = np.divide(realised, wanted, out=np.zeros_like(wanted), where=wanted > 0)
-        pop.distilled += gain_distil * frac
-        from_diffusion = gain_diffuse * frac
-        pop.diffused += from_diffusion
-        pop.capability = new
-        best_inhouse = float(new.max()) if new.size else 0.0
-        spill = diffusion.domestic_spillover(
-            self.domestic.grown_capability(),
-            new,
-            pop.distilled + pop.diffused,
-            self.domestic.spillover,
+        p_account = detection.account_detection(
+            per_account,
+            guards.monitoring,
+            cfg.detection.sensitivity,
+            cfg.detection.threshold_samples,
         )
-        self.domestic.advance(q_frontier, spill)
-        # An elementwise sum, not a BLAS dot: BLAS threading would change the last bits.
-        leak = float((self._spend_weights * realised).sum()) + self.domestic.leakage_gain
-        return leak, best_inhouse
+        p_account = np.where(plan.active, p_account, 0.0)
+        flagged = rng.binomial(plan.accounts.astype(np.int64), p_account).astype(float)
+        in_own_account = plan.active & (plan.accounts <= 1)
+        on_proxies = plan.active & (plan.accounts > 1)
+        p_link = detection.network_linking(
+            np.where(on_proxies, plan.accounts, 0.0),
+            guards.monitoring,
+            cfg.detection.sensitivity,
+            cfg.detection.link_accounts,
+        )
+        linked = on_proxies & (rng.random(n) < p_link)
+        flagged = np.where(linked, plan.accounts, flagged)
+        share_flagged = np.divide(flagged, plan.accounts, out=np.zeros(n), where=plan.accounts > 0)
+        obtained = plan.volume * (1.0 - 0.5 * share_flagged)
+        detected = 0.5 * plan.volume * share_flagged
+        p_traced = -np.expm1(flagged * np.log1p(-cfg.distillation.attribution))
+        traced = on_proxies & (linked | (rng.random(n) < p_traced))
+        offence = in_own_account & (flagged > 0)
+        exposed = offence | traced
+        p_fp = detection.false_positive_probability(
+            guards.monitoring, cfg.detection.false_positive_rate
+        )
+        honest_account = (tokens > 0) & ~in_own_account
+        false_positive = honest_account & (rng.random(n) < p_fp)
+        account_risk = np.where(in_own_account, p_account, p_fp * (tokens > 0))
+        trace_risk = 1.0 - (1.0 - p_link) * np.exp(
+            plan.accounts * np.log1p(-p_account * cfg.distillation.attribution)
+        )
+        campaign_risk = np.where(on_proxies, trace_risk, account_risk)
+        return Harvest(
+            obtained,
+            detected,
+            flagged,
+            offence,
+            exposed,
+            false_positive,
+            account_risk,
+            campaign_risk,
+        )
 
-    def _enforcement(self, t, evading, spend):
+    def _sanction(
+        self, t: int, harvest: Harvest, reach: Access, guards: Safeguards, plan: Campaigns
+    ) -> None:
+        """Sanctions on the firm's own account: suspensions that lengthen with each detected
+        extraction, then termination; appeals for honest accounts flagged by mistake. A
+        harvester whose extraction was exposed (own account flagged, or proxy network linked
+        or traced) moves it to proxy accounts. Perceived risks follow: of losing the account
+        (demand), and of the campaign being exposed (planned volume)."""
+        pop, cfg = self.population, self.config
+        inters = list(self.intermediaries.values())
+        base = self._per_customer([i.suspension_months for i in inters])
+        escalation = self._per_customer([i.escalation for i in inters])
+        terminate_after = self._per_customer([i.terminate_after for i in inters])
+        appeal = self._per_customer([i.appeal_months for i in inters]).astype(np.int64)
+        draw = self.streams.dynamics.random(pop.size)
+
+        offence = harvest.offence
+        pop.offences += offence
+        terminate = offence & (pop.offences >= terminate_after)
+        pop.terminated |= terminate
+        suspend = offence & ~terminate
+        length = detection.suspension_length(pop.offences, base, escalation, draw)
+        pop.suspended_until = np.where(suspend & reach.direct, t + length, pop.suspended_until)
+        pop.blocked_until = np.where(
+            (suspend | terminate) & reach.evading, t + length, pop.blocked_until
+        )
+        fp = harvest.false_positive
+        pop.suspended_until = np.where(fp & reach.direct, t + appeal, pop.suspended_until)
+        pop.blocked_until = np.where(fp & reach.evading, t + appeal, pop.blocked_until)
+
+        pop.on_proxies |= harvest.exposed & ~pop.terminated
+
+        pop.detected_count += harvest.exposed
+        pop.suspension_count += offence | fp
+        memory = cfg.distillation.risk_memory
+        own_signal = np.maximum(harvest.account_risk, (offence | fp).astype(float))
+        pop.perceived_risk = memory * pop.perceived_risk + (1.0 - memory) * own_signal
+        campaign_signal = np.maximum(harvest.campaign_risk, harvest.exposed.astype(float))
+        pop.campaign_risk = memory * pop.campaign_risk + (1.0 - memory) * campaign_signal
+
+    def _learn(self, served: ModelDeveloper | None, harvest: Harvest, frontier: float) -> None:
+        """Sample stocks grow and diffuse; each party's head start (months) follows from its
+        stock and the teacher's lead over its own path; capabilities are the own paths plus
+        the head start (customers, then domestic providers). The own paths are the shadow
+        state: they never see leakage."""
+        pop, cfg = self.population, self.config
+        learning = cfg.distillation
+        growth = self.frontier.growth
+        if served is not None:
+            self.teacher = served.capability(self.month)
+        pop.samples += harvest.obtained
+        pop.received += diffusion.received_samples(
+            self._weights, pop.stock, cfg.diffusion.rate, self._has_neighbours
+        )
+        pop.own = np.minimum(frontier, pop.own * (1.0 + cfg.customers.inhouse_growth))
+        stock = pop.stock
+        lead = distillation.months_behind(self.teacher, pop.own, growth)
+        pop.head_start = distillation.head_start(
+            pop.head_start, stock, lead, learning.broad_ceiling, learning.broad_half_samples
+        )
+        pop.capability = np.minimum(
+            frontier, distillation.with_head_start(pop.own, pop.head_start, growth)
+        )
+        pop.narrow = distillation.narrow_closure(
+            stock, learning.narrow_ceiling, learning.narrow_half_samples
+        )
+        absorbed = diffusion.domestic_absorption(
+            stock, self._spend_weights, self.domestic.samples, self.domestic.spillover
+        )
+        self.domestic.advance(frontier, self.teacher, growth, absorbed)
+
+    def _developers_respond(self, served: ModelDeveloper | None, harvest: Harvest) -> int:
+        """The served lab learns of extraction of its model; every lab's pressure decays."""
+        reported = float(harvest.detected.sum())
+        missed = float(harvest.obtained.sum()) - reported
+        withdrawals = 0
+        for dev in self.developers.values():
+            mine = dev is served
+            if dev.respond(reported if mine else 0.0, missed if mine else 0.0):
+                withdrawals += 1
+        return withdrawals
+
+    def _enforce(self, t: int, reach: Access, spend: np.ndarray):
         pop = self.population
-        violations = evading & (spend[:, RESELLER] > 0)
-        found = violations & (self.streams.dynamics.random(pop.size) < self.us.audit_prob)
+        rng = self.streams.dynamics
+        violations = reach.evading & (spend[:, RESELLER] > 0)
+        found = violations & (rng.random(pop.size) < self.us.audit_prob)
         amounts = fine_amounts(
             spend[found, RESELLER], self.us.penalty_fixed_usd, self.us.penalty_multiplier
         )
-        pop.blocked_until[found] = t + np.maximum(self._suspension_months[found], 1)
+        base = self._per_customer([i.suspension_months for i in self.intermediaries.values()])
+        length = _geometric(base, rng.random(pop.size))
+        pop.blocked_until = np.where(found, t + length, pop.blocked_until)
         per_inter = np.bincount(
             pop.intermediary[found], weights=amounts, minlength=len(self.intermediaries)
         )
-        for inter, amount in zip(self.intermediaries.values(), per_inter, strict=True):
-            inter.record_fines(float(amount))
+        self._fines_by_intermediary = per_inter
         return violations, found, float(amounts.sum())
 
-    def _politics(self, t, spend, true_pos, found) -> bool:
-        incidents = int(true_pos.sum() + found.sum())
+    def _politics(self, t: int, spend: np.ndarray, harvest: Harvest, found: np.ndarray) -> bool:
+        incidents = int(harvest.exposed.sum() + found.sum())
         public = int(self.streams.dynamics.binomial(incidents, self.config.politics.publicity))
         self.us.attention = attention_update(
             self.us.attention,
@@ -463,105 +589,71 @@ class MarketModel(mesa.Model):
             self.cn.retaliate()
         return moved
 
-    def _review_safeguards(self, t: int) -> None:
-        ratio = max(
+    def _review_safeguards(
+        self, t: int, receipts: np.ndarray, fines: float, served: ModelDeveloper | None
+    ) -> float:
+        """Each intermediary books its month (objective) and, on review months, climbs."""
+        pop = self.population
+        share_dev = served.revenue_share if served else 0.0
+        k = len(self.intermediaries)
+        net = np.bincount(pop.intermediary, weights=receipts, minlength=k) * (1.0 - share_dev)
+        budget = np.bincount(pop.intermediary, weights=pop.budget0, minlength=k)
+        budget = budget * self.budget_factor
+        pressure = max(
             (d.pressure_ratio for d in self.developers.values() if d.home == "US"), default=0.0
         )
-        for inter in self.intermediaries.values():
-            inter.review_safeguards(t, ratio, self.us.kyc_duty)
+        values = []
+        for j, inter in enumerate(self.intermediaries.values()):
+            values.append(
+                inter.book_month(
+                    float(net[j]), float(self._fines_by_intermediary[j]), pressure, float(budget[j])
+                )
+            )
+            inter.review_safeguards(t, self.us.kyc_duty)
+        weights = np.array([i.share for i in self.intermediaries.values()])
+        return float((weights * np.array(values)).sum() / weights.sum())
 
-    def _two_way_flow(self, t: int) -> tuple[float, float]:
+    def _two_way_flow(self, t: int) -> dict[str, float]:
+        """International buyers split their spend over US and Chinese models on the catalogue
+        and elsewhere; the Chinese model's quality is the Chinese lab's own path plus the head
+        start the Chinese ecosystem took from leakage."""
         intl, cfg = self.international, self.config
-        if intl.size == 0:
-            return 0.0, 0.0
         us_dev, cn_dev = self.frontier, self.chinese_developer
-        quality = np.array([us_dev.capability(t), self.domestic.capability])
-        price = np.array([us_dev.price(t), cn_dev.price(t)])
-        u = cfg.demand.quality_weight * np.log(quality) - cfg.demand.price_weight * np.log(price)
-        u = u + np.array([0.0, cfg.international.asc_chinese])
-        available = np.ones((intl.size, 2), dtype=bool)
-        available[:, 1] = intl.barred_draw >= self.us.two_way_restriction
-        shares = demand.choice_shares(np.broadcast_to(u, (intl.size, 2)), available)
+        q_us = us_dev.capability(t)
+        q_cn = min(
+            q_us,
+            float(
+                distillation.with_head_start(
+                    cn_dev.capability(t), self.domestic.head_start, us_dev.growth
+                )
+            ),
+        )
+        shares = demand.international_shares(
+            q_us,
+            us_dev.price(t),
+            q_cn,
+            cn_dev.price(t),
+            intl.barred_draw < self.us.two_way_restriction,
+            cfg.demand.quality_weight,
+            cfg.demand.price_weight,
+            cfg.international.asc_chinese,
+            cfg.international.asc_elsewhere,
+        )
         budget = intl.budget0 * (1.0 + cfg.international.budget_growth) ** t
         intl.spend_us = budget * shares[:, 0]
         intl.spend_chinese = budget * shares[:, 1]
-        two_way = float(intl.spend_chinese.sum())
-        return two_way, two_way * (1.0 - cn_dev.revenue_share)
-
-    def _month_metrics(self, m: MonthOutcome) -> dict[str, float]:
-        """The month's metrics (the columns of ``timeseries.csv``) from what its phases produced."""
-        pop = self.population
-        t = self.month
-        totals = m.spend.sum(axis=0)
-        total = float(totals.sum())
-        direct, reseller, dom, inhouse = (float(x) for x in totals)
-        share_dev = m.served.revenue_share if m.served else 0.0
-        china_receipts = float(m.receipts.sum())
-        rev_china = china_receipts * (1.0 - share_dev)
-        best = max(self.domestic.capability, m.best_inhouse)
-        foreign = direct + reseller
-        weights = np.array([i.share for i in self.intermediaries.values()])
-        share = lambda x: x / total if total > 0 else 0.0  # noqa: E731
+        intl.spend_elsewhere = budget * shares[:, 2]
+        spend_us, spend_cn = float(intl.spend_us.sum()), float(intl.spend_chinese.sum())
         return {
-            "month": t,
-            "china_spend_foreign": foreign,
-            "spend_foreign_direct": direct,
-            "spend_reseller": reseller,
-            "spend_domestic": dom,
-            "spend_inhouse": inhouse,
-            "revenue_intermediary": rev_china + m.international_margin,
-            "revenue_intermediary_china": rev_china,
-            "revenue_intermediary_international": m.international_margin,
-            "revenue_developers": china_receipts * share_dev,
-            "revenue_domestic": dom,
-            "revenue_resellers": float(m.reseller_margin.sum()),
-            "revenue_two_way": m.two_way,
-            "share_foreign_direct": share(direct),
-            "share_reseller": share(reseller),
-            "share_domestic": share(dom),
-            "share_inhouse": share(inhouse),
-            "intermediary_share": share(foreign),
-            "price_foreign": float(m.prices[0, FOREIGN]) if m.served else float("nan"),
-            "price_domestic": float(m.prices[0, DOMESTIC]),
-            "harvested_tokens": float(m.harvested.sum()),
-            "harvested_tokens_undetected": float(m.harvested[~m.flagged].sum()),
-            "leakage_capability": m.leak,
-            "capability_frontier": m.q_frontier,
-            "capability_domestic": self.domestic.capability,
-            "capability_best_china": best,
-            "capability_gap": m.q_frontier - best,
-            "capability_gap_months": capability.gap_months(
-                m.q_frontier, best, self.frontier.growth
-            ),
-            "diffusion_reach": float((pop.diffused >= self.config.diffusion.reach_threshold).mean())
-            if pop.size
-            else 0.0,
-            "violations": int(m.violations.sum()),
-            "violations_detected": int(m.found.sum()),
-            "fines": m.fines,
-            "suspensions": int(m.flagged.sum()),
-            "false_positive_suspensions": int((m.flagged & ~m.true_pos).sum()),
-            "suspended_accounts": int((pop.suspended_until > t).sum()),
-            "model_withdrawals": self._withdrawals,
-            "models_in_channel": sum(
-                d.in_channel for d in self.developers.values() if d.home == "US"
-            ),
-            "compliance_rate": direct / foreign if foreign > 0 else float("nan"),
-            "restricted_customers": int(m.restricted.sum()),
-            "approved_customers": int(pop.approved.sum()),
-            "monitoring": float(weights @ [i.monitoring for i in self.intermediaries.values()])
-            / weights.sum(),
-            "kyc": float(
-                weights @ [max(i.kyc, self.us.kyc_duty) for i in self.intermediaries.values()]
-            )
-            / weights.sum(),
-            "developer_pressure": max(
-                d.pressure_ratio for d in self.developers.values() if d.home == "US"
-            ),
-            "us_rule_level": self.us.rule_level,
-            "localisation": self.cn.localisation,
-            "attention": self.us.attention,
-            "policy_moves": int(m.policy_move),
+            "spend_us": spend_us,
+            "spend_chinese": spend_cn,
+            "spend_elsewhere": float(intl.spend_elsewhere.sum()),
+            "margin": spend_us * (1.0 - us_dev.revenue_share)
+            + spend_cn * (1.0 - cn_dev.revenue_share),
+            "us_developers": spend_us * us_dev.revenue_share,
+            "cn_developer": spend_cn * cn_dev.revenue_share,
+            "price_chinese": cn_dev.price(t),
+            "quality_chinese": q_cn,
         }
 
     def _release_id_counter(self) -> None:
@@ -578,6 +670,10 @@ class MarketModel(mesa.Model):
         while self.running:
             self.step()
         return self
+
+
+def _geometric(mean: np.ndarray, draw: np.ndarray) -> np.ndarray:
+    return detection.suspension_length(np.ones_like(mean), mean, 1.0, draw)
 
 
 def _reporter(name: str):

@@ -61,9 +61,19 @@ LEVERS: dict[str, Lever] = {
         "cn", "disapproval", NUMBER, "Perceived disapproval of foreign models", 0, 1
     ),
     "intermediary.monitoring": Lever(
-        "intermediary", "monitoring", NUMBER, "Monitoring intensity", 0, 1
+        "intermediary",
+        "monitoring",
+        NUMBER,
+        "Monitoring intensity (pins it: no more adapting)",
+        0,
+        1,
     ),
-    "intermediary.kyc": Lever("intermediary", "kyc", NUMBER, "KYC strictness", 0, 1),
+    "intermediary.kyc": Lever(
+        "intermediary", "kyc", NUMBER, "KYC strictness (pins it: no more adapting)", 0, 1
+    ),
+    "intermediary.rate_limit": Lever(
+        "intermediary", "rate_limit", NUMBER, "Rate-limit tightness (extraction and bulk use)", 0, 1
+    ),
     "intermediary.adaptive": Lever(
         "intermediary", "adaptive", FLAG, "Safeguards adapt (false pins them)"
     ),
@@ -117,7 +127,9 @@ class PolicyTimeline:
     """Applies a scenario's dated events to the model's agents, month by month.
 
     A ramp moves a number lever linearly to its target; it stops as soon as anything else
-    (a later event, endogenous policy) sets the lever, so the latest decision wins.
+    (a later event, endogenous policy) sets the lever, so the latest decision wins. Setting
+    a lever an agent adapts by itself (the intermediary's monitoring and KYC) pins it there:
+    the agent's own rule never silently undoes a scenario's decision.
     """
 
     def __init__(self, events: Sequence[EventConfig]) -> None:
@@ -135,6 +147,8 @@ class PolicyTimeline:
             lever, key = lever_spec(event.lever)
             for target in _targets(model, lever, key):
                 slot = (idx, id(target))
+                if hasattr(target, "pin"):
+                    target.pin(lever.attr)
                 if lever.kind == SHOCK:
                     if month == event.month:
                         getattr(target, lever.attr)(float(event.value))

@@ -71,11 +71,11 @@ class SectorConfig:
 
 def _default_sectors() -> dict[str, SectorConfig]:
     return {
-        "platform": SectorConfig(0.08, 6.0, 0.45, 0.35, 0.95, 1.2),
+        "platform": SectorConfig(0.08, 6.0, 0.3, 0.35, 0.95, 1.2),
         "fintech": SectorConfig(0.12, 2.5, 0.15, 0.20, 0.6, 1.0),
         "gaming": SectorConfig(0.10, 1.5, 0.20, 0.15, 0.5, 0.9),
         "manufacturing": SectorConfig(0.30, 0.7, 0.05, 0.15, 0.3, 0.8),
-        "research": SectorConfig(0.05, 1.0, 0.60, 0.60, 0.9, 1.4),
+        "research": SectorConfig(0.05, 1.0, 0.3, 0.60, 0.9, 1.4),
         "other": SectorConfig(0.35, 0.5, 0.05, 0.10, 0.2, 0.8),
     }
 
@@ -149,7 +149,7 @@ class InternationalConfig:
 
     n: int = param(500, "customers", ASSUMPTION, "Number of international customers", 0, None)
     budget_total_musd: float = param(
-        200.0,
+        50.0,
         "USD million per month",
         ASSUMPTION,
         "Their total monthly spend on the intermediary's model catalog",
@@ -165,6 +165,15 @@ class InternationalConfig:
         "Preference against Chinese models abroad (trust, compliance)",
         None,
         None,
+    )
+    asc_elsewhere: float = param(
+        -1.0,
+        "utility",
+        ASSUMPTION,
+        "Friction of buying the same models elsewhere (other clouds, the labs' own APIs)",
+        None,
+        None,
+        plausible=(-3.0, 0.0),
     )
 
 
@@ -214,29 +223,52 @@ class DeveloperConfig:
         1,
     )
     tolerance: float = param(
-        12.0,
-        "pressure (% of channel tokens flagged, decayed sum)",
-        ASSUMPTION,
-        "Pressure at which it withdraws its model from China; pressure adds, each month, the "
-        "percentage of its China-channel tokens flagged as harvesting",
+        1.2e6,
+        "samples (decayed sum)",
+        f"{ASSUMPTION}; sized so a developer withdraws only when extraction on the scale of a "
+        f"disclosed campaign keeps reaching it ({FACTS}: >16M exchanges in Feb 2026)",
+        "Pressure at which it withdraws its model from China-reachable regions",
         0,
         None,
+        plausible=(4.0e5, 5.0e6),
     )
     pressure_decay: float = param(
-        0.8, "per month", ASSUMPTION, "Share of pressure that persists a month", 0, 1
+        0.8,
+        "per month",
+        ASSUMPTION,
+        "Share of pressure that persists a month",
+        0,
+        1,
+        plausible=(0.6, 0.95),
+    )
+    report_weight: float = param(
+        0.3,
+        "share",
+        ASSUMPTION,
+        "Weight of extraction the intermediary caught and reported, against extraction the "
+        "developer found itself (which weighs 1)",
+        0,
+        1,
+        plausible=(0.1, 1.0),
+    )
+    own_detection: float = param(
+        0.1,
+        "per month",
+        f"{ASSUMPTION}; {FACTS}: the Feb 2026 campaigns were found by the lab itself",
+        "Share of extraction the intermediary missed that the developer finds on its own",
+        0,
+        1,
+        plausible=(0.02, 0.3),
     )
     in_channel: bool = param(
         True, "flag", ASSUMPTION, "Model offered to Chinese customers via the intermediary"
-    )
-    serves_china_directly: bool = param(
-        False, "flag", f"{FACTS}: OpenAI blocks China since July 2024", "Sells to China itself"
     )
 
 
 def _default_developers() -> dict[str, DeveloperConfig]:
     return {
         "us_frontier": DeveloperConfig(),
-        "us_second": DeveloperConfig(capability0=0.97, price0=3.5, tolerance=15.0),
+        "us_second": DeveloperConfig(capability0=0.97, price0=3.5, tolerance=1.6e6),
         "cn_open": DeveloperConfig(
             home="CN", capability0=0.85, growth=0.028, price0=0.96, in_channel=False
         ),
@@ -251,38 +283,109 @@ class IntermediaryConfig:
         1.0, "share of customers", ASSUMPTION, "Share of customers it serves", 0, 1
     )
     monitoring0: float = param(
-        0.5, "intensity in [0,1]", ASSUMPTION, "Monitoring intensity at month 0 (mu)", 0, 1
+        0.5,
+        "intensity in [0,1]",
+        f"{ASSUMPTION}; {FACTS}: automated monitoring of every account",
+        "Monitoring intensity at month 0 (mu)",
+        0,
+        1,
+        plausible=(0.2, 0.8),
     )
-    kyc0: float = param(0.6, "strictness in [0,1]", ASSUMPTION, "KYC strictness at month 0", 0, 1)
+    kyc0: float = param(
+        0.6,
+        "strictness in [0,1]",
+        f"{ASSUMPTION}; {FACTS}: established enterprises only",
+        "KYC strictness at month 0",
+        0,
+        1,
+        plausible=(0.3, 0.9),
+    )
     adaptive: bool = param(
-        True, "flag", "model.md", "Safeguards adapt each quarter; false pins them"
+        True,
+        "flag",
+        "model.md",
+        "Monitoring and KYC follow the intermediary's hill climb; false pins both",
     )
-    monitoring_min: float = param(0.2, "intensity", ASSUMPTION, "Lowest monitoring", 0, 1)
+    monitoring_min: float = param(0.1, "intensity", ASSUMPTION, "Lowest monitoring", 0, 1)
     monitoring_max: float = param(1.0, "intensity", ASSUMPTION, "Highest monitoring", 0, 1)
     kyc_min: float = param(0.3, "strictness", ASSUMPTION, "Lowest KYC strictness", 0, 1)
     kyc_max: float = param(1.0, "strictness", ASSUMPTION, "Highest KYC strictness", 0, 1)
-    pressure_alarm: float = param(
-        0.5,
-        "share of tolerance",
+    adapt_every: int = param(
+        3, "months", ASSUMPTION, "Months between safeguard reviews", 1, 120, plausible=(1, 6)
+    )
+    adapt_step: float = param(
+        0.05,
+        "intensity or strictness",
         ASSUMPTION,
-        "Developer pressure (relative to its tolerance) at which monitoring targets its maximum",
-        0.01,
+        "How far one review moves a safeguard",
+        0,
         1,
+        plausible=(0.02, 0.15),
     )
-    adapt_every: int = param(3, "months", ASSUMPTION, "Months between safeguard reviews", 1, None)
-    adapt_rate: float = param(
-        0.5, "share", ASSUMPTION, "Share of the way to the target level moved per review", 0, 1
-    )
-    fine_tolerance_musd: float = param(
-        5.0,
-        "USD million per year",
-        ASSUMPTION,
-        "Fines in the last 12 months at which KYC goes to its maximum",
+    relationship_cost: float = param(
+        1.0,
+        "share of net revenue at full pressure",
+        f"{ASSUMPTION}; model.md: the intermediary weighs the cost of developer pressure",
+        "Revenue the intermediary counts as at risk when a developer's pressure reaches its "
+        "tolerance (scaled by pressure / tolerance)",
         0,
         None,
+        plausible=(0.3, 3.0),
     )
-    suspension_months: int = param(
-        6, "months", ASSUMPTION, "Length of a suspension after detection", 0, None
+    suspension_months: float = param(
+        3.0,
+        "months (mean)",
+        ASSUMPTION,
+        "Mean suspension after a first detected extraction (geometric length)",
+        1,
+        120,
+        plausible=(1.0, 6.0),
+    )
+    escalation: float = param(
+        2.0,
+        "multiplier",
+        ASSUMPTION,
+        "Each repeat offence multiplies the mean suspension",
+        1,
+        10,
+        plausible=(1.5, 4.0),
+    )
+    terminate_after: int = param(
+        3,
+        "offences",
+        ASSUMPTION,
+        "Detected offences after which a harvester's account is terminated for good",
+        1,
+        100,
+        plausible=(2, 5),
+    )
+    appeal_months: int = param(
+        1,
+        "months",
+        ASSUMPTION,
+        "Months an honest account flagged by mistake waits for its appeal (no offence recorded)",
+        0,
+        24,
+        plausible=(0, 3),
+    )
+    false_reject: float = param(
+        0.05,
+        "share of honest applicants at strictness 1",
+        f"{ASSUMPTION}; {FACTS}: the proposed KYC rule's compliance cost (up to $170M a year)",
+        "Honest established firms KYC turns away, times KYC strictness",
+        0,
+        1,
+        plausible=(0.0, 0.15),
+    )
+    rate_limit: float = param(
+        0.2,
+        "tightness in [0,1]",
+        ASSUMPTION,
+        "Rate limits: cut each account's extraction capacity to (1 - tightness) of the largest "
+        "campaign, and throttle that share of honest bulk use",
+        0,
+        1,
+        plausible=(0.0, 0.5),
     )
     channel_open: bool = param(True, "flag", "model.md", "Serves Chinese customers at all")
 
@@ -311,7 +414,13 @@ class DomesticConfig:
         None,
     )
     price_decline: float = param(
-        0.0916, "per month (log)", ASSUMPTION, "Rate of price decline", 0, 2
+        0.115,
+        "per month (log)",
+        f"{ASSUMPTION}; faster than US list prices ({FACTS}: 2024 price war cuts of 97-99%)",
+        "Rate of domestic price decline outside price-war shocks",
+        0,
+        2,
+        plausible=(0.06, 0.2),
     )
     spillover: float = param(
         0.1,
@@ -321,13 +430,6 @@ class DomesticConfig:
         0,
         1,
         plausible=(0.02, 0.3),
-    )
-    provider_shares: dict[str, float] = param(
-        None,
-        "shares summing to 1",
-        f"{FACTS}: IDC H1 2025, Doubao 49.2%, Alibaba 27%, Baidu 17%",
-        "Split of domestic revenue among providers",
-        factory=lambda: {"doubao": 0.492, "qwen": 0.27, "ernie": 0.17, "others": 0.068},
     )
 
 
@@ -371,14 +473,68 @@ class DemandConfig:
     inhouse_price_factor: float = param(
         2.0, "x domestic price", ASSUMPTION, "Cost of serving an in-house model", 0, None
     )
+    withdrawal_salience: float = param(
+        0.3,
+        "risk per unit of pressure ratio",
+        ASSUMPTION,
+        "How much of the served developer's pressure (share of its tolerance) customers read "
+        "as a risk of losing the model",
+        0,
+        1,
+        plausible=(0.0, 1.0),
+    )
+    bulk_share: float = param(
+        0.1,
+        "share of foreign use",
+        ASSUMPTION,
+        "Share of a customer's foreign use that is bulk work rate limits throttle",
+        0,
+        1,
+        plausible=(0.02, 0.3),
+    )
 
 
 @dataclass
 class DistillationConfig:
-    """Harvesting foreign-model outputs to distil in-house models."""
+    """Extraction campaigns and what a stock of harvested samples teaches."""
 
-    harvest_max: float = param(
-        0.2, "share of tokens", ASSUMPTION, "Largest share of foreign usage harvested", 0, 1
+    campaign_samples: float = param(
+        1.0e5,
+        "samples per month at intent 1",
+        f"{ASSUMPTION}; {FACTS}: R1 distilled with ~800k samples; disclosed campaigns of "
+        "150k to 13M exchanges (Feb 2026)",
+        "Extraction volume a fully intent harvester plans each month",
+        0,
+        1e9,
+        plausible=(5.0e4, 1.0e6),
+    )
+    ambition_exponent: float = param(
+        3.0,
+        "elasticity",
+        f"{ASSUMPTION}; {FACTS}: the large disclosed campaigns were run by AI labs",
+        "Campaign volume scales with in-house ambition (capability0 / domestic capability0) "
+        "to this power: labs run large campaigns, other firms fine-tune on small sets",
+        0,
+        10,
+        plausible=(1.0, 5.0),
+    )
+    tokens_per_sample: float = param(
+        2000.0,
+        "tokens per exchange",
+        f"{ASSUMPTION}; a prompt and its answer; reasoning traces run longer",
+        "Output tokens per harvested exchange (converts samples to tokens)",
+        1,
+        1e6,
+        plausible=(500.0, 8000.0),
+    )
+    deterrence: float = param(
+        0.7,
+        "share",
+        ASSUMPTION,
+        "How much full monitoring cuts a harvester's planned volume",
+        0,
+        1,
+        plausible=(0.3, 0.9),
     )
     risk_memory: float = param(
         0.7,
@@ -387,58 +543,124 @@ class DistillationConfig:
         "Persistence of a customer's perceived detection risk (own flags and near misses)",
         0,
         1,
+        plausible=(0.4, 0.9),
     )
-    deterrence: float = param(
-        0.7,
-        "share",
-        ASSUMPTION,
-        "How much full monitoring cuts a customer's harvest share",
+    broad_ceiling: float = param(
+        0.2,
+        "share of the broad gap",
+        f"{FACTS}: imitation copies style but closes little of the broad capability gap",
+        "c_b: largest share of the broad gap to the teacher a sample stock can close",
         0,
-        1,
-        plausible=(0.3, 0.9),
+        0.999,
+        plausible=(0.05, 0.4),
     )
-    tokens_per_sample: float = param(
-        1000.0, "tokens", ASSUMPTION, "Tokens per training sample", 1, None
-    )
-    efficiency: float = param(
-        0.03,
-        "share of gap per month",
-        f"{FACTS}: imitation copies style but closes little of the broad gap",
-        "eta: share of the gap to the teacher closed per month at saturation",
-        0,
-        1,
-    )
-    half_samples: float = param(
+    broad_half_samples: float = param(
         1.0e6,
         "samples",
-        f"{FACTS}: R1 distilled with ~800k samples; narrow skills with 1e3-1e6",
-        "Samples at which the gain reaches 63% of saturation",
+        f"{FACTS}: DeepSeek-R1 distilled into smaller models with ~800k samples",
+        "E_b: stock at which the broad transfer reaches 63% of its ceiling",
         1,
         None,
+        plausible=(2.0e5, 5.0e6),
+    )
+    narrow_ceiling: float = param(
+        0.9,
+        "share of the narrow-task gap",
+        f"{FACTS}: narrow skills transfer (Alpaca, s1, Orca)",
+        "c_n: largest share of the gap on narrow tasks a sample stock can close",
+        0,
+        1,
+        plausible=(0.6, 1.0),
+    )
+    narrow_half_samples: float = param(
+        3.0e4,
+        "samples",
+        f"{FACTS}: narrow skills transfer with 1e3-1e6 samples (s1: 1k, Alpaca: 52k)",
+        "E_n: stock at which the narrow transfer reaches 63% of its ceiling",
+        1,
+        None,
+        plausible=(1.0e3, 1.0e6),
+    )
+    narrow_use: float = param(
+        0.3,
+        "share of a firm's own use",
+        ASSUMPTION,
+        "nu: share of a firm's own AI use that narrow, distillable skills cover",
+        0,
+        1,
+        plausible=(0.1, 0.6),
+    )
+    proxy_accounts_max: float = param(
+        20000.0,
+        "accounts at KYC 0",
+        f"{FACTS}: ~24,000 fraudulent accounts, one network >20,000 (Feb 2026)",
+        "Most accounts one harvester can run; KYC strictness k leaves 1 + max * (1 - k)",
+        0,
+        1e6,
+        plausible=(100.0, 20000.0),
+    )
+    proxy_cost_usd: float = param(
+        200.0,
+        "USD per account per month",
+        f"{ASSUMPTION}; {FACTS}: grey-market access at ~10% of list, so token costs are "
+        "negligible and the cost is the accounts themselves",
+        "Cost of running one extra (proxy) account",
+        0,
+        1e7,
+        plausible=(50.0, 2000.0),
+    )
+    attribution: float = param(
+        0.1,
+        "probability per flagged proxy account",
+        f"{ASSUMPTION}; {FACTS}: the Feb 2026 campaigns were attributed to named labs",
+        "Chance a flagged proxy account is traced back to the firm running it",
+        0,
+        1,
+        plausible=(0.02, 0.5),
     )
 
 
 @dataclass
 class DetectionConfig:
-    """The intermediary's monitoring for distillation-like usage."""
+    """The intermediary's monitoring for extraction-like traffic on each account."""
 
-    kappa: float = param(1.0, "multiplier", ASSUMPTION, "Detector sensitivity", 0, None)
-    ref_samples: float = param(
-        2.0e7,
-        "samples per month",
-        ASSUMPTION,
-        "Harvest volume at which detection is 1-exp(-mu) at intensity mu",
+    sensitivity: float = param(
+        4.6,
+        "per unit of monitoring",
+        f"{FACTS}: query-pattern detectors catch ~90% of extraction mixed with honest "
+        "traffic; 1 - exp(-4.6 * 0.5) = 0.9 at the default monitoring",
+        "kappa: recall ceiling 1 - exp(-kappa * mu) for accounts well above the threshold",
+        0,
+        100,
+        plausible=(2.0, 8.0),
+    )
+    threshold_samples: float = param(
+        5000.0,
+        "samples per account per month",
+        f"{ASSUMPTION}; {FACTS}: proxy networks kept each account under detection thresholds",
+        "v50: per-account extraction volume flagged at half the recall ceiling",
         1,
         None,
+        plausible=(1000.0, 30000.0),
+    )
+    link_accounts: float = param(
+        2000.0,
+        "accounts",
+        f"{ASSUMPTION}; {FACTS}: networks of ~24,000 accounts were linked and attributed",
+        "m50: size of a proxy network that cross-account analysis links at half the recall "
+        "ceiling in a month (shared payment, prompts, infrastructure)",
+        1,
+        None,
+        plausible=(200.0, 20000.0),
     )
     false_positive_rate: float = param(
-        0.003,
+        0.006,
         "per month at full monitoring",
-        f"{FACTS}: PRADA-like detectors ~0.3% false positives",
-        "Chance an honest customer is flagged (times mu)",
+        f"{FACTS}: PRADA-like detectors ~0.3% false positives (0.006 * 0.5 at the default)",
+        "Chance an honest account is flagged, times monitoring intensity",
         0,
         1,
-        plausible=(0.001, 0.01),
+        plausible=(0.002, 0.02),
     )
 
 
@@ -456,10 +678,10 @@ class DiffusionConfig:
         plausible=(0.01, 0.15),
     )
     reach_threshold: float = param(
-        0.005,
-        "capability index",
+        1.0e4,
+        "samples",
         ASSUMPTION,
-        "Capability received through diffusion that counts a customer as reached",
+        "Samples received over the network that count a customer as reached",
         0,
     )
 

@@ -74,7 +74,6 @@ def _check_cross(cfg: DictConfig, problems: list[str]) -> None:
         problems.append("intermediaries: at least one intermediary is required")
     else:
         _check_shares({k: v.share for k, v in inters.items()}, "intermediaries.*.share", problems)
-    _check_shares(dict(cfg.domestic.provider_shares), "domestic.provider_shares", problems)
     for name, inter in inters.items():
         for lever in ("monitoring", "kyc"):
             lo, hi, v0 = inter[f"{lever}_min"], inter[f"{lever}_max"], inter[f"{lever}0"]

@@ -7,13 +7,18 @@ streams below are spawned children, so adding draws to one stream never shifts a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
 from sim.agents.customers import CustomerPopulation, InternationalPopulation
+from sim.mechanisms.demand import RESELLER
 from sim.schema import Config, CustomersConfig, InternationalConfig
+
+if TYPE_CHECKING:
+    from sim.model import MarketModel
 
 STREAMS = ("mesa", "customers", "network", "dynamics", "international")
 
@@ -103,6 +108,7 @@ def build_customers(
     )
     established = budget0 >= cfg.approval_min_budget_musd * 1e6
     screen_draw = rng.random(n)
+    friction_draw = rng.random(n)
     intermediary = rng.choice(
         len(intermediary_shares), size=n, p=intermediary_shares / intermediary_shares.sum()
     ).astype(np.int16)
@@ -117,6 +123,7 @@ def build_customers(
         capability=capability,
         established=established,
         screen_draw=screen_draw,
+        friction_draw=friction_draw,
         intermediary=intermediary,
     )
 
@@ -187,3 +194,65 @@ def knowledge_network(
 def intermediary_shares(config: Config) -> np.ndarray:
     """Shares of customers served by each configured intermediary, in config order."""
     return np.array([i.share for i in config.intermediaries.values()], dtype=float)
+
+
+def typed_graph(model: MarketModel) -> nx.Graph:
+    """The whole network as a typed networkx graph.
+
+    Nodes carry ``kind`` (developer, intermediary, customer, international, domestic,
+    reseller, regulator); edges carry ``kind`` (licensing, service, knowledge, oversight).
+    Customers are nodes ``("c", i)``; the knowledge edges are the sparse adjacency the
+    dynamics use. Service edges reflect the state at the time of the call.
+    """
+    g = nx.Graph()
+    pop = model.population
+    for key, dev in model.developers.items():
+        g.add_node(("dev", key), kind="developer", home=dev.home)
+    inter_keys = list(model.intermediaries)
+    for key in inter_keys:
+        g.add_node(("int", key), kind="intermediary")
+        for dkey, dev in model.developers.items():
+            role = "china_channel" if dev.home == "US" else "international_catalog"
+            g.add_edge(("dev", dkey), ("int", key), kind="licensing", role=role)
+    g.add_node(("dom", "providers"), kind="domestic")
+    g.add_node(("res", "resellers"), kind="reseller")
+    g.add_node(("reg", "us"), kind="regulator")
+    g.add_node(("reg", "cn"), kind="regulator")
+    g.add_nodes_from(
+        (("c", i), {"kind": "customer", "sector": pop.sector_names[pop.sector[i]]})
+        for i in range(pop.size)
+    )
+    g.add_nodes_from((("i", i), {"kind": "international"}) for i in range(model.international.size))
+    rows, cols = model.adjacency.nonzero()
+    upper = rows < cols
+    g.add_edges_from(
+        ((("c", int(a)), ("c", int(b))) for a, b in zip(rows[upper], cols[upper], strict=True)),
+        kind="knowledge",
+    )
+    g.add_edges_from(
+        (
+            (("int", inter_keys[pop.intermediary[i]]), ("c", i))
+            for i in np.flatnonzero(pop.approved)
+        ),
+        kind="service",
+    )
+    g.add_edges_from(
+        ((("int", inter_keys[0]), ("i", i)) for i in range(model.international.size)),
+        kind="service",
+    )
+    g.add_edges_from(
+        (
+            (("res", "resellers"), ("c", int(i)))
+            for i in np.flatnonzero(pop.spend_total[:, RESELLER])
+        ),
+        kind="service",
+    )
+    for key in inter_keys:
+        g.add_edge(("res", "resellers"), ("int", key), kind="service")
+        g.add_edge(("reg", "us"), ("int", key), kind="oversight")
+    for key, dev in model.developers.items():
+        g.add_edge(("reg", dev.home.lower()), ("dev", key), kind="oversight")
+    g.add_edge(("reg", "us"), ("res", "resellers"), kind="oversight")
+    g.add_edge(("reg", "cn"), ("dom", "providers"), kind="oversight")
+    g.add_edges_from(((("reg", "cn"), ("c", i)) for i in range(pop.size)), kind="oversight")
+    return g
