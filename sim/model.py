@@ -318,7 +318,8 @@ class MarketModel(mesa.Model):
         A harvester with its own route (direct or a shell) extracts through its account
         until it is shut out or its extraction is exposed; from then on it runs proxy
         accounts, as many as minimise its exposure to the detector, within what KYC lets it
-        open. Rate limits cap what each account can extract.
+        open (if KYC leaves it fewer than two, it falls back on its own account when it has
+        one). Rate limits cap what each account can extract.
         """
         pop, cfg = self.population, self.config
         learning = cfg.distillation
@@ -337,13 +338,13 @@ class MarketModel(mesa.Model):
         spread = detection.least_exposed_accounts(
             planned, cfg.detection.threshold_samples, cfg.detection.link_accounts
         )
-        accounts = np.where(pop.on_proxies, np.clip(spread, 2.0, np.maximum(cap, 2.0)), 1.0)
-        accounts = np.floor(accounts)
-        active = harvester & guards.channel_open & (own_route | pop.on_proxies)
+        use_proxies = pop.on_proxies & (cap >= 2.0)
+        accounts = np.floor(np.where(use_proxies, np.clip(spread, 2.0, np.maximum(cap, 2.0)), 1.0))
+        active = harvester & guards.channel_open & (own_route | use_proxies)
         capacity = accounts * learning.campaign_samples * (1.0 - guards.rate_limit)
         volume = np.where(active, np.minimum(planned, capacity), 0.0)
         active = active & (volume > 0)
-        proxies = active & pop.on_proxies
+        proxies = active & use_proxies
         proxy_cost = np.where(proxies, accounts * learning.proxy_cost_usd, 0.0)
         return Campaigns(active, volume, np.where(active, accounts, 0.0), proxy_cost)
 

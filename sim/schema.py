@@ -474,14 +474,15 @@ class DemandConfig:
         2.0, "x domestic price", ASSUMPTION, "Cost of serving an in-house model", 0, None
     )
     withdrawal_salience: float = param(
-        0.3,
+        0.1,
         "risk per unit of pressure ratio",
         ASSUMPTION,
         "How much of the served developer's pressure (share of its tolerance) customers read "
-        "as a risk of losing the model",
+        "as a risk of losing the model; low because buyers kept buying through suspensions "
+        "and blocks in 2024-2026",
         0,
         1,
-        plausible=(0.0, 1.0),
+        plausible=(0.0, 0.5),
     )
     bulk_share: float = param(
         0.1,
@@ -804,12 +805,14 @@ class PoliticsConfig:
     )
     endogenous: bool = param(False, "flag", "model.md", "Rules respond to attention")
     threshold: float = param(
-        3.0,
+        2.0,
         "attention",
-        f"{ASSUMPTION}; above the baseline's usual attention (mean ~2.2, 90th percentile ~3.6 "
-        "at the defaults), so only spikes of incidents trigger it",
+        f"{ASSUMPTION}; near the baseline's 90th percentile of monthly attention (mean ~1.4, "
+        "90th percentile ~1.9, largest ~2.5 over 10 seeds), so spikes of incidents or of "
+        "restricted spend trigger it",
         "Attention that triggers tightening",
         0,
+        plausible=(1.5, 4.0),
     )
     tighten_step: float = param(
         0.25, "rule level", ASSUMPTION, "US rule-level rise per trigger", 0, 1
