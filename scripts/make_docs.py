@@ -97,6 +97,16 @@ CITATIONS: dict[str, str] = {
         "China's cross-border data-flow provisions of March 2024, which raised the thresholds "
         "that trigger data-export security reviews."
     ),
+    "extraction-2026": (
+        "Anthropic's disclosure of February 2026 (and secondary analyses): about 24,000 "
+        "fraudulent accounts and more than 16M exchanges from three Chinese labs through proxy "
+        "networks, one network running over 20,000 accounts, each account kept under "
+        "detection thresholds; reported split about 150k, 3.4M and 13M exchanges."
+    ),
+    "kyc-cost": (
+        "Press coverage of the January 2024 proposed cloud KYC rule: it could reach up to "
+        "1,837 cloud providers and resellers at a compliance cost of up to $170M a year."
+    ),
     "grey-market": (
         "Reports on grey-market API resale, recorded in facts.md without a primary source: "
         "resellers offering access at as little as about 10% of list price, each new control "
@@ -112,12 +122,26 @@ FACT_SOURCES: dict[str, tuple[str, ...]] = {
     "customers.approval_min_budget_musd": ("bloomberg-2026",),
     "developers.<name>.price0": ("provider-prices",),
     "developers.<name>.price_decline": ("llmflation",),
-    "developers.<name>.serves_china_directly": ("openai-block",),
+    "developers.<name>.tolerance": ("extraction-2026",),
+    "developers.<name>.own_detection": ("extraction-2026",),
+    "intermediaries.<name>.monitoring0": ("bloomberg-2026",),
+    "intermediaries.<name>.kyc0": ("bloomberg-2026",),
+    "intermediaries.<name>.false_reject": ("kyc-cost",),
     "domestic.price0": ("provider-prices", "price-war"),
-    "domestic.provider_shares": ("idc-2025",),
+    "domestic.price_decline": ("price-war",),
     "demand.reseller_markup": ("grey-market",),
-    "distillation.efficiency": ("false-promise",),
-    "distillation.half_samples": ("distil-samples",),
+    "distillation.campaign_samples": ("distil-samples", "extraction-2026"),
+    "distillation.ambition_exponent": ("extraction-2026",),
+    "distillation.broad_ceiling": ("false-promise",),
+    "distillation.broad_half_samples": ("distil-samples",),
+    "distillation.narrow_ceiling": ("distil-samples",),
+    "distillation.narrow_half_samples": ("distil-samples",),
+    "distillation.proxy_accounts_max": ("extraction-2026",),
+    "distillation.proxy_cost_usd": ("grey-market",),
+    "distillation.attribution": ("extraction-2026",),
+    "detection.sensitivity": ("prada",),
+    "detection.threshold_samples": ("extraction-2026",),
+    "detection.link_accounts": ("extraction-2026",),
     "detection.false_positive_rate": ("prada",),
     "us.rule_level": ("us-listing",),
     "us.kyc_duty": ("us-kyc",),
@@ -348,8 +372,8 @@ def _source_cell(row: Row, labels: dict[str, str]) -> str:
 
 def _param_table(rows: list[Row], labels: dict[str, str]) -> list[str]:
     lines = [
-        "| key | default | unit | allowed | source | meaning |",
-        "|---|---|---|---|---|---|",
+        "| key | default | unit | allowed | plausible | source | meaning |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         unit = cell(r.meta.get("unit") or "") or "**undocumented**"
@@ -357,8 +381,10 @@ def _param_table(rows: list[Row], labels: dict[str, str]) -> list[str]:
         allowed = fmt_range(r.meta.get("lo"), r.meta.get("hi"), r.kind)
         if r.nullable:
             allowed = "null" if allowed == "-" else f"{allowed}, or null"
+        rng = r.meta.get("plausible")
+        plausible = f"[{fmt_number(rng[0])}, {fmt_number(rng[1])}]" if rng else "-"
         lines.append(
-            f"| `{r.key}` | {cell(fmt_value(r.default))} | {unit} | {allowed} "
+            f"| `{r.key}` | {cell(fmt_value(r.default))} | {unit} | {allowed} | {plausible} "
             f"| {_source_cell(r, labels)} | {doc} |"
         )
     return lines
@@ -418,6 +444,12 @@ def render_parameters() -> str:
         "order of magnitude. `model.md`: a structural switch or setting required by the "
         "modelling brief rather than a number taken from data. `project choice`: a setting of "
         "the software (seeding, output), not of the model.",
+        "",
+        "**Ranges.** *allowed* is what validation accepts (anything outside is refused before "
+        "a run); *plausible* is the narrower range the parameter could credibly take in the "
+        "world modelled, which uncertainty and sensitivity analysis sample "
+        "(`sim.schema.plausible_ranges()`). A parameter without a plausible range is a "
+        "structural setting, a sourced figure varied only by scenarios, or a software option.",
         "",
         "**Units.** Money in nominal USD (`musd`: millions); prices in USD per million "
         "tokens, one blended input/output list price per model; capability is an index on which the US frontier model is 1 "
