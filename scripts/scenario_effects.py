@@ -23,6 +23,9 @@ OUTCOMES = (
     ("gap_closed_months_final", 1.0, "gap closed by leakage (months)"),
     ("violations", 1.0, "violations"),
     ("fines", 1e6, "fines ($M)"),
+    ("harvested_samples", 1e6, "harvested samples (M)"),
+    ("narrow_skill_reach_final", 0.01, "narrow-skill reach (pp)"),
+    ("model_withdrawals", 1.0, "withdrawals"),
 )
 
 

@@ -21,7 +21,7 @@ FAN_METRICS = {
     "china_spend_foreign": "China spend on foreign models (USD/month)",
     "revenue_intermediary": "intermediary revenue (USD/month)",
     "revenue_domestic": "domestic providers' revenue (USD/month)",
-    "leakage_capability": "capability leaked (index pts/month)",
+    "gap_closed_months": "gap closed by leakage (months)",
     "capability_gap_months": "capability gap (months)",
     "violations": "violations per month",
 }
@@ -31,16 +31,16 @@ HEADLINE = {
     "revenue_developers": "US developers' revenue (USD)",
     "revenue_domestic": "domestic revenue (USD)",
     "revenue_two_way": "Chinese models abroad (USD)",
-    "leakage_capability": "capability leaked (index pts)",
-    "harvested_tokens_undetected": "undetected harvesting (tokens)",
+    "gap_closed_months_final": "gap closed by leakage (months)",
+    "harvested_samples_undetected": "undetected harvest (samples)",
     "capability_gap_months_final": "final gap (months)",
     "violations": "violations",
     "fines": "fines (USD)",
-    "compliance_rate": "compliance rate",
+    "compliance_rate_cumulative": "compliance rate",
 }
 HEATMAP_METRICS = (
     "china_spend_foreign",
-    "leakage_capability",
+    "gap_closed_months_final",
     "violations",
     "capability_gap_months_final",
 )
@@ -235,7 +235,7 @@ def tradeoffs(agg: Aggregate, path: Path) -> tuple[Path, pd.DataFrame] | None:
     runs = _ok(agg)
     if runs.empty:
         return None
-    runs = runs.assign(noncompliance=1.0 - runs["compliance_rate"])
+    runs = runs.assign(noncompliance=1.0 - runs["compliance_rate_cumulative"])
     fig = Figure(figsize=(12, 5))
     axes = fig.subplots(1, 2)
     groups = list(dict.fromkeys(runs["group"]))
@@ -243,8 +243,8 @@ def tradeoffs(agg: Aggregate, path: Path) -> tuple[Path, pd.DataFrame] | None:
     marks = []
     for ax, cost, label in zip(
         axes,
-        ["leakage_capability", "noncompliance"],
-        ["capability leaked (index pts)", "non-compliant share of foreign spend"],
+        ["gap_closed_months_final", "noncompliance"],
+        ["gap closed by leakage (months)", "non-compliant share of foreign spend"],
         strict=True,
     ):
         valid = runs[cost].notna()  # no foreign spend: compliance undefined, not perfect
