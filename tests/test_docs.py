@@ -63,3 +63,27 @@ def test_every_parameter_has_unit_source_and_doc():
         "parameters without unit/source/doc metadata in sim/schema.py (use param(...)): "
         + ", ".join(undocumented)
     )
+
+
+def test_every_function_the_model_doc_names_exists():
+    """docs/model.md names the code behind each equation as `path::name` or `path::Class.method`."""
+    import importlib
+    import re
+
+    text = (ROOT / "docs" / "model.md").read_text(encoding="utf-8")
+    refs = set(re.findall(r"`(sim/[\w/]+\.py)::([\w.]+)`", text))
+    assert len(refs) > 20
+    missing = []
+    for path, name in sorted(refs):
+        module = importlib.import_module(path[:-3].replace("/", "."))
+        obj = module
+        for part in name.split("."):
+            obj = getattr(obj, part, None)
+            if obj is None:
+                missing.append(f"{path}::{name}")
+                break
+    assert not missing, f"docs/model.md names code that does not exist: {missing}"
+    methods = set(re.findall(r"`MarketModel\.(\w+)`", text)) - {"_name"}
+    from sim.model import MarketModel
+
+    assert not [m for m in methods if not hasattr(MarketModel, m)]
