@@ -388,11 +388,16 @@ def format_value(key: str, value: Any, signed: bool = False) -> str:
         scale, text = (1e9, "bn") if abs(v) >= 1e8 else (1e6, "M")
         return f"{'-' if v < 0 else ('+' if signed else '')}${abs(v) / scale:,.2f}{text}"
     if unit == "share":
-        return f"{100 * v:{sign}.1f}%"
+        return f"{100 * v:{sign}.1f}" + (" pp" if signed else "%")
     if unit == "count":
         return f"{v:{sign},.0f}"
     if unit == "months":
         return f"{v:{sign}.2f} months"
+    if unit in ("samples", "tokens"):
+        for scale, text in ((1e12, "T"), (1e9, "bn"), (1e6, "M"), (1e3, "k")):
+            if abs(v) >= scale:
+                return f"{v / scale:{sign},.3g}{text} {unit}"
+        return f"{v:{sign},.3g} {unit}"
     return f"{v:{sign},.3g}"
 
 

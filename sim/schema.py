@@ -840,14 +840,18 @@ class ScenarioConfig:
 
     ``kind`` is "policy" (a choice someone makes: rules, safeguards, exits) or "context" (a
     market shock nobody chooses), so comparisons can show the two apart; ``baseline`` is the
-    reference. ``expect`` maps summary keys to "higher" or "lower": the direction the scenario
-    should move them against ``baseline`` on average over seeds (checked by the test suite).
+    reference. ``why`` explains, in prose, the chain of mechanisms behind each headline it
+    moves (the scenario catalogue prints it; tests/test_chains.py checks each chain).
+    ``expect`` maps summary keys to "higher" or "lower": the direction the scenario should
+    move them against ``baseline``, with a paired 95% interval over seeds (checked by the
+    test suite).
     """
 
     name: str = "baseline"
     kind: str = "policy"
     description: str = ""
     question: str = ""
+    why: str = ""
     expect: dict[str, str] = field(default_factory=dict)
     events: list[EventConfig] = field(default_factory=list)
 

@@ -47,6 +47,7 @@ def test_each_scenario_documents_itself_and_validates(name):
     assert cfg.scenario.name == name
     if name != "baseline":
         assert cfg.scenario.expect, "a scenario says which outcomes it should move"
+        assert "tests/test_chains.py" in cfg.scenario.why, "a scenario explains its chains"
         assert set(cfg.scenario.expect.values()) <= {"higher", "lower"}
 
 
