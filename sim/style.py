@@ -137,6 +137,15 @@ def fmt(key: str, value: float | None, signed: bool = False) -> str:
     return text
 
 
+def short(key: str, value: float | None, signed: bool = False) -> str:
+    """Like :func:`fmt` but without unit words for units a heading already names."""
+    if value is None or not np.isfinite(value):
+        return "n/a"
+    if unit_of(key) in ("USD", "share", "count"):
+        return fmt(key, value, signed)
+    return f"{value:+,.3g}" if signed else f"{value:,.3g}"
+
+
 def _tokens(value: float, signed: bool) -> str:
     sign = "+" if signed and value > 0 else ""
     return f"{sign}{value / 1e9:,.3g}bn tokens"

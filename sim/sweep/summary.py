@@ -34,7 +34,7 @@ REFERENCE, POLICY, CONTEXT = "reference", "policy", "context"
 
 def summary_metrics() -> list[str]:
     """The headline metrics that have a direction, in the registry's reading order."""
-    return [k for k in HEADLINE if _direction(k)]
+    return [k for k in HEADLINE if direction(k)]
 
 
 def rank_metric(keys: list[str] | None = None) -> str | None:
@@ -46,7 +46,8 @@ def rank_metric(keys: list[str] | None = None) -> str | None:
     return keys[0] if keys else None
 
 
-def _direction(key: str) -> str:
+def direction(key: str) -> str:
+    """The metric's ``better`` direction ("higher", "lower", or "" if none or unknown)."""
     try:
         return metric(key).better
     except KeyError:
@@ -88,8 +89,8 @@ def verdict(key: str, lo: float, hi: float, n: int) -> str:
     "single run" when there is no interval, "no change" when every seed gives the same value
     as the reference, "" when the metric has no direction.
     """
-    direction = _direction(key)
-    if not direction:
+    better = direction(key)
+    if not better:
         return ""
     if n < 2 or not (np.isfinite(lo) and np.isfinite(hi)):
         return "single run"
@@ -97,7 +98,7 @@ def verdict(key: str, lo: float, hi: float, n: int) -> str:
         return "no change"
     if lo > 0 or hi < 0:
         up = lo > 0
-        return "better" if up == (direction == HIGHER) else "worse"
+        return "better" if up == (better == HIGHER) else "worse"
     return "unclear"
 
 
@@ -210,7 +211,7 @@ def effects(agg: Aggregate, keys: list[str] | None = None) -> pd.DataFrame:
     table = pd.DataFrame(rows)
     table.attrs.update(
         reference=reference,
-        rank_by=rank_metric([k for k in keys if _direction(k)]),
+        rank_by=rank_metric([k for k in keys if direction(k)]),
         duplicates=runs.attrs.get("duplicates", 0),
         single_seed=sorted(set(table.loc[table["n"] == 1, "group"])),
         warnings=list(getattr(agg, "warnings", []) or []),
@@ -245,7 +246,7 @@ def ranked_groups(table: pd.DataFrame) -> tuple[list[str], list[str]]:
         return [], []
     key = table.attrs.get("rank_by")
     rows = table[table["metric"] == key].dropna(subset=["diff_vs_reference"])
-    sign = 1.0 if _direction(key) == LOWER else -1.0
+    sign = 1.0 if direction(key) == LOWER else -1.0
     rows = rows.assign(order=sign * rows["diff_vs_reference"]).sort_values("order", kind="stable")
     others = table.dropna(subset=["diff_vs_reference"])
     rest = [g for g in dict.fromkeys(others["group"]) if g not in set(rows["group"])]
@@ -291,7 +292,7 @@ def _panel(ax, key: str, sub: pd.DataFrame, y: dict[str, int]) -> None:
             color=colour,
         )
     ax.axvline(0, color=style.REFERENCE, lw=0.8)
-    better = "more" if _direction(key) == HIGHER else "less"
+    better = "more" if direction(key) == HIGHER else "less"
     ax.set_title(
         f"{textwrap.fill(style.label(key), 26)}\n({better} is better for {metric(key).whom})",
         fontsize=8.5,
