@@ -180,6 +180,13 @@ def legend_outside(fig: Figure, handles=None, labels=None, title: str | None = N
         )
 
 
+def legend_below(ax: Axes) -> None:
+    """The panel's own legend under its x axis (multi-panel figures whose colours repeat)."""
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1)
+
+
 def save(fig: Figure, path: Path, dpi: int = 110, tight: bool = True) -> Path:
     """Lay out and write the figure as a PNG atomically; the outside legend is kept whole.
 
