@@ -71,9 +71,12 @@ def describe(key: str) -> str:
 
 
 def _label(key: str, meta: dict[str, Any]) -> str:
-    """The parameter's documentation without a leading symbol (``e: share ...``), capitalised."""
+    """The parameter's documentation without a leading symbol (``e: share ...``), capitalised;
+    an entry of the developers map is named (``us_frontier: ...``)."""
     doc = re.sub(r"^\w{1,6}: ", "", meta.get("doc") or key)
-    return doc[:1].upper() + doc[1:]
+    doc = doc[:1].upper() + doc[1:]
+    parts = key.split(".")
+    return f"{parts[1]}: {doc}" if parts[0] == "developers" and len(parts) == 3 else doc
 
 
 def _nice_step(span: float) -> float:

@@ -138,6 +138,12 @@ def plot_market_shares(result: RunResult, path: Path) -> Path:
 
 
 def plot_network(result: RunResult, path: Path, max_customers: int = 250) -> Path:
+    """The network figure (:func:`network_figure`) written to ``path``."""
+    with style.context():
+        return _save(network_figure(result, max_customers), path)
+
+
+def network_figure(result: RunResult, max_customers: int = 250) -> Figure:
     """The network: the largest spenders and their knowledge links, with every other player.
 
     Customers are coloured by sector and sized by their spend over the run; developers,
@@ -239,7 +245,7 @@ def plot_network(result: RunResult, path: Path, max_customers: int = 250) -> Pat
         "regulator not drawn)",
         fontsize=9,
     )
-    return _save(fig, path)
+    return fig
 
 
 PLOTS = {

@@ -125,7 +125,7 @@ def fan_charts(agg: Aggregate, path: Path) -> tuple[Path, pd.DataFrame] | None:
         if style.small_multiples(len(groups)):
             fig = _fan_small_multiples(bands, metrics, groups, reference, xlabel)
         else:
-            fig = _fan_shared(bands, metrics, groups, xlabel)
+            fig = fan_figure(bands, metrics, groups, xlabel)
         many = style.small_multiples(len(groups))
         out = style.save(fig, path, dpi=90 if many else 110, tight=not many)
     last = bands[bands["month"] == bands.groupby(["group", "metric"])["month"].transform("max")]
@@ -137,7 +137,8 @@ def _per_month(key: str) -> str:
     return " per month" if style.monthly(key).summary == "sum" else ""
 
 
-def _fan_shared(bands, metrics, groups, xlabel) -> Figure:
+def fan_figure(bands: pd.DataFrame, metrics: list[str], groups: list[str], xlabel: str) -> Figure:
+    """Panels per metric, one colour per group (up to six): mean line, band of seeds."""
     cols = 3
     rows = -(-len(metrics) // cols)
     fig = Figure(figsize=(11, 2.8 * rows + 0.6))

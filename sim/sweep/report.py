@@ -22,24 +22,28 @@ from sim.metrics import LOWER
 from sim.results import atomic_write
 from sim.sweep import summary
 
-STYLE = """
-body{font-family:system-ui,sans-serif;margin:1.5em auto;max-width:1200px;color:#222;
-line-height:1.4;padding:0 1em}
-h1{font-size:1.45em;margin-bottom:0.2em}h2{font-size:1.2em;border-bottom:1px solid #ccc;
-padding-top:0.6em}h3{font-size:1.02em;margin-bottom:0.3em}
-.lede{color:#555;margin-top:0}.answer{font-size:1.05em;background:#f5f8fb;
-border-left:4px solid #2166ac;padding:0.6em 1em}
+TABLE_STYLE = """
+.answer{font-size:1.05em;background:#f5f8fb;border-left:4px solid #2166ac;padding:0.6em 1em}
 table{border-collapse:collapse;font-size:12px;margin:0.4em 0 1.2em}
 td,th{border:1px solid #ddd;padding:3px 7px;text-align:right;vertical-align:top}
 th{background:#f3f3f3;cursor:pointer;user-select:none}th:after{content:" \\2195";color:#aaa}
 th.asc:after{content:" \\2191"}th.desc:after{content:" \\2193"}
 td.text,th.text{text-align:left}td small{color:#666;display:block}
-td.better{background:#d6e6f4}td.worse{background:#f6d5d1}
+td.better{background:#d6e6f4}td.worse{background:#f6d5d1}.notes li{color:#555}
+"""
+STYLE = (
+    """
+body{font-family:system-ui,sans-serif;margin:1.5em auto;max-width:1200px;color:#222;
+line-height:1.4;padding:0 1em}
+h1{font-size:1.45em;margin-bottom:0.2em}h2{font-size:1.2em;border-bottom:1px solid #ccc;
+padding-top:0.6em}h3{font-size:1.02em;margin-bottom:0.3em}.lede{color:#555;margin-top:0}
 img{max-width:100%;border:1px solid #eee}details{margin:0.6em 0}
 summary{cursor:pointer;font-weight:600;font-size:1.05em;padding:0.3em 0}
 pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:11px;max-height:30em}
-.failed{color:#a00}.notes li{color:#555}.key{display:inline-block;padding:0 0.5em;margin-right:0.4em}
+.failed{color:#a00}
 """
+    + TABLE_STYLE
+)
 SCRIPT = """
 window.addEventListener('load', function () {
   var imgs = Array.prototype.slice.call(document.images);

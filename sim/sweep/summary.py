@@ -303,6 +303,13 @@ def _panel(ax, key: str, sub: pd.DataFrame, y: dict[str, int]) -> None:
 
 
 def summary_figure(table: pd.DataFrame, path: Path, per_row: int = 5) -> Path | None:
+    """Write :func:`summary_plot` to ``path`` (None when there is nothing to compare)."""
+    with style.context():
+        fig = summary_plot(table, per_row)
+        return style.save(fig, path) if fig is not None else None
+
+
+def summary_plot(table: pd.DataFrame, per_row: int = 5) -> Figure | None:
     """Dot-and-whisker grid: rows are groups (policies ranked, context apart), panels metrics.
 
     Each dot is the mean change against the reference paired by seed, the whisker its 95%
@@ -354,4 +361,4 @@ def summary_figure(table: pd.DataFrame, path: Path, per_row: int = 5) -> Path | 
             "hollow: one seed, no interval.",
             fontsize=9,
         )
-        return style.save(fig, path)
+    return fig
