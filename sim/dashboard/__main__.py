@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import socket
 import sys
@@ -26,6 +27,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8765, help="port (0: any free port)")
     parser.add_argument("--host", default="localhost", help="interface to listen on")
     parser.add_argument("--sweep", default="", help="a sweep folder to open in the Sweeps tab")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an override applied to every run of the dashboard (e.g. customers.n=500); "
+        "repeatable; it appears in the reproducing command",
+    )
     args = parser.parse_args(argv)
     try:
         from solara.__main__ import cli
@@ -35,6 +44,10 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
     if args.sweep:
         os.environ["SIM_DASHBOARD_SWEEP"] = args.sweep
+    bad = [item for item in args.set if "=" not in item]
+    if bad:
+        parser.error(f"--set needs KEY=VALUE, got {bad[0]!r}")
+    os.environ["SIM_DASHBOARD_SET"] = json.dumps(args.set)
     print(f"Dashboard: http://{args.host}:{port}/  (Ctrl+C to stop)", flush=True)
     cli(
         [

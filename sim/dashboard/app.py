@@ -9,6 +9,7 @@ Every computation is in :mod:`sim.dashboard.engine`; this module only lays it ou
 from __future__ import annotations
 
 import html
+import json
 import os
 
 import numpy as np
@@ -25,6 +26,7 @@ scenario = solara.reactive(engine.REFERENCE)
 settings: solara.Reactive[dict] = solara.reactive({})
 seeds = solara.reactive(3)
 sweep_path = solara.reactive(os.environ.get("SIM_DASHBOARD_SWEEP", ""))
+EXTRA = tuple(json.loads(os.environ.get("SIM_DASHBOARD_SET", "[]")))
 
 CSS = """
 .outcomes table{border-collapse:collapse;font-size:13px;width:100%}
@@ -256,7 +258,7 @@ def SweepBrowser():
 @solara.component
 def Page():
     """The whole page: controls on the left, results in tabs on the right."""
-    view = engine.View(scenario.value, tuple(sorted(settings.value.items())), seeds.value)
+    view = engine.View(scenario.value, tuple(sorted(settings.value.items())), seeds.value, EXTRA)
     result = solara.use_thread(lambda: engine.evaluate(view), dependencies=[view])
     solara.Title("China channel simulator: policy dashboard")
     with solara.Columns([1, 2.4]):
