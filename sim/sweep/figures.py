@@ -123,7 +123,7 @@ def fan_charts(agg: Aggregate, path: Path) -> tuple[Path, pd.DataFrame] | None:
     _, xlabel = style.time_axis(bands)
     with style.context():
         if style.small_multiples(len(groups)):
-            fig = _fan_small_multiples(bands, metrics, groups, reference, xlabel)
+            fig = fan_small_multiples(bands, metrics, groups, reference, xlabel)
         else:
             fig = fan_figure(bands, metrics, groups, xlabel)
         many = style.small_multiples(len(groups))
@@ -159,7 +159,10 @@ def fan_figure(bands: pd.DataFrame, metrics: list[str], groups: list[str], xlabe
     return fig
 
 
-def _fan_small_multiples(bands, metrics, groups, reference, xlabel) -> Figure:
+def fan_small_multiples(
+    bands: pd.DataFrame, metrics: list[str], groups: list[str], reference: str | None, xlabel: str
+) -> Figure:
+    """One row per group, one column per metric, the reference in grey behind each panel."""
     fig = Figure(figsize=(1.9 * len(metrics) + 1.6, 1.05 * len(groups) + 1.2))
     # Limits are set per panel rather than shared: sharing across ~100 axes is quadratic.
     axes = fig.subplots(len(groups), len(metrics), squeeze=False)
