@@ -128,4 +128,12 @@ def test_the_page_loads_and_a_slider_reruns_the_model(server):
         page.get_by_role("tab", name="Command").click()
         command = page.locator("#command").inner_text()
         assert "us.rule_level=1" in command and "customers.n=150" in command
+        # Only the lever moved: no other slider changed the view on its own (snapping).
+        view_line = command.splitlines()[0]
+        skip = ("scenario=", "seed=")
+        assert [a for a in shlex.split(view_line) if "=" in a and not a.startswith(skip)] == [
+            "us.rule_level=1",
+            *SMALL,
+            "hydra.sweep.dir=multirun/dashboard_view/view",
+        ]
         assert console.errors == []

@@ -26,6 +26,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--port", type=int, default=8765, help="port (0: any free port)")
     parser.add_argument("--host", default="localhost", help="interface to listen on")
+    parser.add_argument("--scenario", default="", help="the scenario shown first")
     parser.add_argument("--sweep", default="", help="a sweep folder to open in the Sweeps tab")
     parser.add_argument(
         "--set",
@@ -44,6 +45,12 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
     if args.sweep:
         os.environ["SIM_DASHBOARD_SWEEP"] = args.sweep
+    if args.scenario:
+        from sim.dashboard.engine import scenarios
+
+        if args.scenario not in scenarios():
+            parser.error(f"--scenario {args.scenario!r}: not one of {', '.join(scenarios())}")
+        os.environ["SIM_DASHBOARD_SCENARIO"] = args.scenario
     bad = [item for item in args.set if "=" not in item]
     if bad:
         parser.error(f"--set needs KEY=VALUE, got {bad[0]!r}")

@@ -22,7 +22,7 @@ from sim.dashboard import engine
 from sim.metrics import HEADLINE, metric
 from sim.sweep import figures, report, summary
 
-scenario = solara.reactive(engine.REFERENCE)
+scenario = solara.reactive(os.environ.get("SIM_DASHBOARD_SCENARIO", engine.REFERENCE))
 settings: solara.Reactive[dict] = solara.reactive({})
 seeds = solara.reactive(3)
 sweep_path = solara.reactive(os.environ.get("SIM_DASHBOARD_SWEEP", ""))
@@ -51,6 +51,14 @@ def _set(control: Control, value) -> None:
     else:
         new[control.key] = value
     settings.value = new
+
+
+def _moved(control: Control, current: float, new: float) -> None:
+    """A slider's new value, unless it is only the widget snapping an off-grid value."""
+    snapped = control.lo + round((current - control.lo) / control.step) * control.step
+    if not np.isclose(current, snapped) and np.isclose(new, snapped):
+        return
+    _set(control, new)
 
 
 def _pick_scenario(name: str) -> None:
@@ -95,7 +103,7 @@ def ControlWidget(control: Control):
                 min=control.lo,
                 max=control.hi,
                 step=control.step,
-                on_value=lambda v: _set(control, float(v)),
+                on_value=lambda v: _moved(control, float(value), float(v)),
                 thumb_label=False,
             )
 
