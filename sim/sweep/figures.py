@@ -376,7 +376,9 @@ def tradeoffs(agg: Aggregate, path: Path) -> tuple[Path, pd.DataFrame] | None:
     table = summary.effects(agg, [benefit, *costs])
     if table.empty or not costs:
         return None
-    levels = table.pivot_table(index="group", columns="metric", values=["mean", "lo", "hi"])
+    order = list(dict.fromkeys(table["group"]))
+    levels = table.set_index(["group", "metric"])[["mean", "lo", "hi"]].unstack("metric")
+    levels = levels.reindex(order)
     kinds = table.drop_duplicates("group").set_index("group")["kind"]
     groups = list(levels.index)
     choosable = [g for g in groups if kinds[g] != summary.CONTEXT]
