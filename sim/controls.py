@@ -65,7 +65,7 @@ def describe(key: str) -> str:
         _, meta = field_info(key)
     except KeyError:
         return key
-    doc = meta.get("doc") or key
+    doc = _label(key, meta)
     unit = meta.get("unit", "")
     return f"{doc} ({unit})" if unit and unit not in ("flag",) else doc
 

@@ -302,7 +302,7 @@ def heatmaps(agg: Aggregate, path: Path) -> tuple[Path, pd.DataFrame] | None:
             im = ax.imshow(values / div, origin="lower", aspect="auto", cmap=cmap)
             for (yi, xi), value in np.ndenumerate(values):
                 n = counts.iloc[yi, xi] if uneven else None
-                text = style.fmt(key, value) + (f"\nn={int(n)}" if n is not None else "")
+                text = style.short(key, value) + (f"\nn={int(n)}" if n is not None else "")
                 ax.text(
                     xi,
                     yi,
