@@ -132,8 +132,8 @@ def fmt(key: str, value: float | None, signed: bool = False) -> str:
     if signed and unit == "share":
         return f"{100 * value:+.1f} pp"
     text = format_value(key, value, signed=signed)
-    if unit and unit not in ("USD", "share", "count", "months"):
-        text = f"{text} {axis_scale(unit)[1]}" if unit != "tokens" else _tokens(value, signed)
+    if unit and unit not in ("USD", "share", "count", "months", "samples", "tokens"):
+        text = f"{text} {axis_scale(unit)[1]}"
     return text
 
 
@@ -144,11 +144,6 @@ def short(key: str, value: float | None, signed: bool = False) -> str:
     if unit_of(key) in ("USD", "share", "count"):
         return fmt(key, value, signed)
     return f"{value:+,.3g}" if signed else f"{value:,.3g}"
-
-
-def _tokens(value: float, signed: bool) -> str:
-    sign = "+" if signed and value > 0 else ""
-    return f"{sign}{value / 1e9:,.3g}bn tokens"
 
 
 def time_axis(frame: pd.DataFrame) -> tuple[pd.Series, str]:

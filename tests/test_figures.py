@@ -78,7 +78,8 @@ def test_direction_and_party_decide_the_verdict():
         for s in range(4)
     ]
     rows += [
-        ("tight", "policy", s, {"gap_closed_months_final": 0.5 + s, "fines": 3.0 + s}) for s in range(4)
+        ("tight", "policy", s, {"gap_closed_months_final": 0.5 + s, "fines": 3.0 + s})
+        for s in range(4)
     ]
     rows += [("solo", "policy", 0, {"gap_closed_months_final": 0.1, "fines": 0.1})]
     table = summary.effects(synthetic(rows), ["gap_closed_months_final", "fines"]).set_index(

@@ -90,7 +90,7 @@ def test_the_summary_comes_first_and_fits_the_first_screen(page):
     box = page.locator("#answer").bounding_box()
     assert box is not None and box["y"] < 900
     answer = page.locator("#answer").inner_text()
-    assert "closed_channel" in answer and "capability leaked" in answer
+    assert "closed_channel" in answer and "gap closed by leakage" in answer
 
 
 def test_every_embedded_image_loads_and_no_console_errors(page):
