@@ -217,37 +217,39 @@ class MarketModel(mesa.Model):
         objective = self._review_safeguards(t, receipts, fines, served)
         international = self._two_way_flow(t)
 
-        self.metrics = month_metrics(
-            self,
-            MonthOutcome(
-                spend=spend,
-                receipts=receipts,
-                reseller_margin=reseller_margin,
-                proxy_cost=plan.proxy_cost,
-                prices=prices,
-                campaigns=plan.active,
-                accounts=plan.accounts,
-                planned=plan.volume,
-                obtained=harvest.obtained,
-                detected=harvest.detected,
-                flagged_accounts=harvest.flagged_accounts,
-                flagged_volume=2.0 * harvest.detected,
-                offences=harvest.offence,
-                exposed=harvest.exposed,
-                false_positives=harvest.false_positive,
-                using=tokens > 0,
-                frontier=frontier_end,
-                restricted=reach.restricted,
-                violations=violations,
-                found=found,
-                fines=fines,
-                withdrawals=withdrawals,
-                policy_move=policy_move,
-                objective=objective,
-                international=international,
-                served=served,
-            ),
+        outcome = MonthOutcome(
+            spend=spend,
+            receipts=receipts,
+            reseller_margin=reseller_margin,
+            proxy_cost=plan.proxy_cost,
+            prices=prices,
+            campaigns=plan.active,
+            accounts=plan.accounts,
+            planned=plan.volume,
+            obtained=harvest.obtained,
+            detected=harvest.detected,
+            flagged_accounts=harvest.flagged_accounts,
+            flagged_volume=2.0 * harvest.detected,
+            offences=harvest.offence,
+            exposed=harvest.exposed,
+            false_positives=harvest.false_positive,
+            using=tokens > 0,
+            frontier=frontier_end,
+            restricted=reach.restricted,
+            violations=violations,
+            found=found,
+            fines=fines,
+            withdrawals=withdrawals,
+            policy_move=policy_move,
+            objective=objective,
+            international=international,
+            served=served,
         )
+        self.metrics = month_metrics(self, outcome)
+        if self.config.check.invariants:
+            from sim.invariants import check_month
+
+            check_month(self, outcome, self.metrics)
         self.records.append(self.metrics)
         self.datacollector.collect(self)
         self.month += 1

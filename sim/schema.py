@@ -857,6 +857,18 @@ class ScenarioConfig:
 
 
 @dataclass
+class CheckConfig:
+    """Run-time checks of the model's own consistency."""
+
+    invariants: bool = param(
+        False,
+        "flag",
+        "project choice",
+        "Check every month's invariants (sim/invariants.py); a violation stops the run",
+    )
+
+
+@dataclass
 class OutputConfig:
     """What a run writes."""
 
@@ -903,6 +915,7 @@ class Config:
     us: USRegulatorConfig = field(default_factory=USRegulatorConfig)
     cn: CNRegulatorConfig = field(default_factory=CNRegulatorConfig)
     politics: PoliticsConfig = field(default_factory=PoliticsConfig)
+    check: CheckConfig = field(default_factory=CheckConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
 
 
