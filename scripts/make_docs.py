@@ -381,8 +381,14 @@ def _param_table(rows: list[Row], labels: dict[str, str]) -> list[str]:
         allowed = fmt_range(r.meta.get("lo"), r.meta.get("hi"), r.kind)
         if r.nullable:
             allowed = "null" if allowed == "-" else f"{allowed}, or null"
-        rng = r.meta.get("plausible")
-        plausible = f"[{fmt_number(rng[0])}, {fmt_number(rng[1])}]" if rng else "-"
+        rng, factor = r.meta.get("plausible"), r.meta.get("plausible_factor")
+        plausible = (
+            f"[{fmt_number(rng[0])}, {fmt_number(rng[1])}]"
+            if rng
+            else f"x{fmt_number(factor[0])} to x{fmt_number(factor[1])} of each entry"
+            if factor
+            else "-"
+        )
         lines.append(
             f"| `{r.key}` | {cell(fmt_value(r.default))} | {unit} | {allowed} | {plausible} "
             f"| {_source_cell(r, labels)} | {doc} |"

@@ -73,6 +73,8 @@ MONTHLY: tuple[Metric, ...] = (
     _m("revenue_two_way", "USD", "International customers' spend on Chinese models through the intermediary", "sum", "Chinese models sold abroad", HIGHER, INTERMEDIARY),
     _m("international_spend_us", "USD", "International customers' spend on US models through the intermediary", "sum", "US models sold abroad", HIGHER, INTERMEDIARY),
     _m("international_spend_elsewhere", "USD", "International customers' spend on these models outside the intermediary", "sum", "international spend elsewhere", LOWER, INTERMEDIARY),
+    _m("largest_buyer_spend_foreign", "USD", "Foreign-model spend of the month's largest buyer through the intermediary", "", "largest buyer's foreign spend"),
+    _m("largest_buyer_share", "share", "The largest buyer's share of the channel's spend this month", "", "largest buyer's share of the channel"),
     _m("share_foreign_direct", "share", "Share of Chinese enterprise AI spend: foreign models, direct", "", "share: foreign, direct"),
     _m("share_reseller", "share", "Share: foreign models through shells", "", "share: via shells", LOWER, COMPLIANCE),
     _m("share_domestic", "share", "Share: domestic providers", "", "share: domestic"),
@@ -249,6 +251,8 @@ def month_metrics(model: Any, m: MonthOutcome) -> dict[str, float]:
     rev_china = china_receipts * (1.0 - share_dev)
     intl = m.international
     foreign = direct + reseller
+    per_buyer = m.spend[:, 0] + m.spend[:, 1]
+    top = float(per_buyer.max()) if per_buyer.size else 0.0
     growth = model.frontier.growth
     best = max(model.domestic.capability, float(pop.capability.max()) if pop.size else 0.0)
     shadow = max(model.domestic.own, float(pop.own.max()) if pop.size else 0.0)
@@ -281,6 +285,8 @@ def month_metrics(model: Any, m: MonthOutcome) -> dict[str, float]:
         "revenue_two_way": intl["spend_chinese"],
         "international_spend_us": intl["spend_us"],
         "international_spend_elsewhere": intl["spend_elsewhere"],
+        "largest_buyer_spend_foreign": top,
+        "largest_buyer_share": top / foreign if foreign > 0 else 0.0,
         "share_foreign_direct": share(direct),
         "share_reseller": share(reseller),
         "share_domestic": share(dom),

@@ -26,8 +26,10 @@ from sim.agents import (
     ModelDeveloper,
     USRegulator,
 )
+from sim.calendar import date_of, month_index
 from sim.config import as_config
 from sim.mechanisms import access, demand, detection, diffusion, distillation
+from sim.mechanisms.capability import adoption
 from sim.mechanisms.demand import DOMESTIC, FOREIGN, INHOUSE, RESELLER
 from sim.mechanisms.enforcement import fine_amounts
 from sim.mechanisms.politics import attention_update
@@ -156,16 +158,28 @@ class MarketModel(mesa.Model):
             self, self.international.size, list(range(self.international.size))
         )
 
-        self.timeline = PolicyTimeline(cfg.scenario.events)
+        self.timeline = PolicyTimeline([*cfg.history.events, *cfg.scenario.events], cfg.start)
+        self._initial_sanctions(cfg)
         self.records: list[dict[str, float]] = []
         self.metrics: dict[str, float] = {}
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 "month": _reporter("month"),
+                "date": lambda m: date_of(m.month, m.config.start),
                 **{name: _reporter(name) for name in METRIC_NAMES},
             }
         )
         self.running = self.horizon > 0
+
+    def _initial_sanctions(self, cfg: Config) -> None:
+        """Archetypes' history before month 0: offences on record and running suspensions
+        (a firm caught before has moved its extraction to proxy accounts)."""
+        pop = self.population
+        for i, arch in enumerate(cfg.customers.archetypes.values()):
+            pop.offences[i] = arch.offences
+            pop.on_proxies[i] = arch.offences > 0 and arch.intent > 0
+            if arch.suspended_until:
+                pop.suspended_until[i] = month_index(arch.suspended_until, cfg.start)
 
     # ------------------------------------------------------------------ structure
 
@@ -199,7 +213,9 @@ class MarketModel(mesa.Model):
         two-way flow, metrics."""
         t = self.month
         self.timeline.apply(self, t)
-        self.budget_factor = (1.0 + self.config.customers.budget_growth) ** t
+        self.budget_factor = adoption(
+            t, self.config.customers.budget_growth, self.config.customers.budget_saturation
+        )
         served = self.served_developer()
         frontier_end = self.frontier.capability(t + 1)
 

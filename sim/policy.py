@@ -11,6 +11,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from sim.calendar import event_month
+
 if TYPE_CHECKING:
     from sim.model import MarketModel
     from sim.schema import EventConfig
@@ -90,6 +92,24 @@ LEVERS: dict[str, Lever] = {
         "domestic", "jump_capability", SHOCK, "One-off domestic capability jump (index points)", 0
     ),
     "politics.endogenous": Lever("us", "endogenous", FLAG, "Rules respond to political attention"),
+    "politics.attention": Lever(
+        "us", "raise_attention", SHOCK, "One-off rise of political attention (a public event)", 0
+    ),
+    "developer.capability_jump": Lever(
+        "developer",
+        "jump_capability",
+        SHOCK,
+        "One-off jump of a lab's capability (index points)",
+        0,
+    ),
+    "developer.own_detection": Lever(
+        "developer",
+        "own_detection",
+        NUMBER,
+        "Share of unflagged extraction the lab finds itself",
+        0,
+        1,
+    ),
 }
 
 
@@ -132,17 +152,18 @@ class PolicyTimeline:
     the agent's own rule never silently undoes a scenario's decision.
     """
 
-    def __init__(self, events: Sequence[EventConfig]) -> None:
-        self.events = sorted(enumerate(events), key=lambda pair: (pair[1].month, pair[0]))
+    def __init__(self, events: Sequence[EventConfig], start: str = "2024-01") -> None:
+        dated = [(i, event_month(e, start), e) for i, e in enumerate(events)]
+        self.events = sorted(dated, key=lambda item: (item[1], item[0]))
         self._ramp_start: dict[tuple[int, int], float] = {}
         self._ramp_written: dict[tuple[int, int], float] = {}
 
     def apply(self, model: MarketModel, month: int) -> list[str]:
         """Move the levers whose events are active at ``month``; returns the levers moved."""
         moved = []
-        for idx, event in self.events:
+        for idx, start, event in self.events:
             ramp = max(int(event.ramp), 1)
-            if not event.month <= month < event.month + ramp:
+            if not start <= month < start + ramp:
                 continue
             lever, key = lever_spec(event.lever)
             for target in _targets(model, lever, key):
@@ -150,19 +171,19 @@ class PolicyTimeline:
                 if hasattr(target, "pin"):
                     target.pin(lever.attr)
                 if lever.kind == SHOCK:
-                    if month == event.month:
+                    if month == start:
                         getattr(target, lever.attr)(float(event.value))
                 elif lever.kind == NUMBER and ramp > 1:
                     current = float(getattr(target, lever.attr))
-                    if month == event.month:
+                    if month == start:
                         self._ramp_start[slot] = current
                     elif self._ramp_written.get(slot) != current:
                         continue  # something else moved the lever: the ramp yields
-                    start = self._ramp_start[slot]
-                    value = start + (float(event.value) - start) * (month - event.month + 1) / ramp
+                    begin = self._ramp_start[slot]
+                    value = begin + (float(event.value) - begin) * (month - start + 1) / ramp
                     setattr(target, lever.attr, value)
                     self._ramp_written[slot] = value
-                elif month != event.month:
+                elif month != start:
                     continue
                 elif lever.kind == SECTORS:
                     setattr(target, lever.attr, list(event.value or []))

@@ -8,13 +8,31 @@ through these dataclasses; value ranges are checked by :mod:`sim.validate`.
 
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
 
 FACTS = "facts.md"
 ASSUMPTION = "assumption"
+FITTED_SOURCE = "fitted to the 2024-2026 targets (docs/calibration.md)"
+
+
+def _load_fitted() -> dict[str, float]:
+    path = Path(__file__).with_name("fitted.json")
+    return json.loads(path.read_text(encoding="utf-8"))["values"] if path.exists() else {}
+
+
+FITTED: dict[str, float] = _load_fitted()
+
+
+def fitted(key: str, default: float) -> float:
+    """The default of a fitted parameter: the value ``python -m sim.calibrate --fit`` wrote
+    to sim/fitted.json, or ``default`` before any fit."""
+    return float(FITTED.get(key, default))
 
 
 def param(
@@ -27,12 +45,15 @@ def param(
     *,
     factory: Any = None,
     plausible: tuple[float, float] | None = None,
+    plausible_factor: tuple[float, float] | None = None,
 ) -> Any:
     """A dataclass field carrying its unit, source, documentation and ranges.
 
     ``lo``/``hi`` bound what validation accepts (the validity range); ``plausible`` is the
     narrower range the parameter could credibly take in the world modelled, used by
-    uncertainty and sensitivity analysis (see :func:`plausible_ranges`).
+    uncertainty and sensitivity analysis (see :func:`plausible_ranges`). In keyed tables
+    (sectors, archetypes, developers) whose entries differ, ``plausible_factor`` states the
+    range as multiples of each entry's own value instead.
     """
     meta = {
         "unit": unit,
@@ -41,6 +62,7 @@ def param(
         "lo": lo,
         "hi": hi,
         "plausible": plausible,
+        "plausible_factor": plausible_factor,
     }
     if factory is not None:
         return field(default_factory=factory, metadata=meta)
@@ -53,19 +75,49 @@ class SectorConfig:
 
     share: float = param(0.1, "share of customers", ASSUMPTION, "Share of customers", 0, 1)
     budget_weight: float = param(
-        1.0, "multiplier", ASSUMPTION, "Scale of a sector's budgets against the average", 0, None
+        1.0,
+        "multiplier",
+        ASSUMPTION,
+        "Scale of a sector's budgets against the average",
+        0,
+        None,
+        plausible_factor=(0.5, 2),
     )
     harvesters: float = param(
-        0.1, "share", ASSUMPTION, "Share of customers with any intent to distil", 0, 1
+        0.1,
+        "share",
+        ASSUMPTION,
+        "Share of customers with any intent to distil",
+        0,
+        1,
+        plausible_factor=(0.5, 2),
     )
     listing: float = param(
-        0.2, "score in [0,1]", ASSUMPTION, "Mean exposure to US listing (higher listed first)", 0, 1
+        0.2,
+        "score in [0,1]",
+        ASSUMPTION,
+        "Mean exposure to US listing (higher listed first)",
+        0,
+        1,
+        plausible_factor=(0.5, 1.5),
     )
     inhouse: float = param(
-        0.3, "x domestic capability", ASSUMPTION, "Starting in-house capability", 0, 1
+        0.3,
+        "x domestic capability",
+        ASSUMPTION,
+        "Starting in-house capability",
+        0,
+        1,
+        plausible_factor=(0.8, 1.2),
     )
     quality_weight: float = param(
-        1.0, "multiplier", ASSUMPTION, "How much the sector values model quality", 0, None
+        1.0,
+        "multiplier",
+        ASSUMPTION,
+        "How much the sector values model quality",
+        0,
+        None,
+        plausible_factor=(0.8, 1.25),
     )
 
 
@@ -81,18 +133,122 @@ def _default_sectors() -> dict[str, SectorConfig]:
 
 
 @dataclass
+class ArchetypeConfig:
+    """A named customer configured explicitly: one of the few buyers that dominate spend."""
+
+    sector: str = param("platform", "sector name", ASSUMPTION, "Its sector (must be a sector)")
+    budget_musd: float = param(
+        10.0,
+        "USD million per month",
+        ASSUMPTION,
+        "Total monthly AI budget at month 0 (foreign, domestic and in-house)",
+        0,
+        1e6,
+        plausible=(5, 300),
+    )
+    intent: float = param(
+        0.0,
+        "share in [0,1]",
+        ASSUMPTION,
+        "Distillation intent (0: never harvests)",
+        0,
+        1,
+        plausible_factor=(0.5, 1.5),
+    )
+    inhouse: float = param(
+        0.5,
+        "x domestic capability",
+        ASSUMPTION,
+        "In-house capability at month 0, relative to domestic providers'",
+        0,
+        1,
+        plausible_factor=(0.9, 1.1),
+    )
+    listing: float = param(
+        0.2,
+        "score in [0,1]",
+        ASSUMPTION,
+        "Exposure to US listing (higher listed first)",
+        0,
+        1,
+        plausible_factor=(0.5, 1.5),
+    )
+    evade: float = param(
+        0.3,
+        "probability",
+        ASSUMPTION,
+        "Propensity to try a shell when restricted",
+        0,
+        1,
+        plausible_factor=(0.5, 2),
+    )
+    quality_weight: float = param(
+        1.0,
+        "multiplier",
+        ASSUMPTION,
+        "How much it values model quality",
+        0,
+        10,
+        plausible_factor=(0.8, 1.25),
+    )
+    offences: int = param(
+        0, "offences", ASSUMPTION, "Detected extraction offences before month 0", 0, 100
+    )
+    suspended_until: str = param(
+        "",
+        "YYYY-MM or empty",
+        ASSUMPTION,
+        "Account suspended at the start until the end of this month (empty: not suspended)",
+    )
+
+
+def _default_archetypes() -> dict[str, ArchetypeConfig]:
+    return {
+        "bytedance": ArchetypeConfig(
+            "platform",
+            fitted("customers.archetypes.bytedance.budget_musd", 60.0),
+            0.5,
+            1.0,
+            0.5,
+            0.3,
+            1.2,
+            offences=1,
+            suspended_until="2024-01",
+        ),
+        "tencent": ArchetypeConfig("platform", 30.0, 0.2, 0.95, 0.5, 0.2, 1.2),
+        "ant_group": ArchetypeConfig("fintech", 25.0, 0.1, 0.8, 0.4, 0.2, 1.1),
+        "meituan": ArchetypeConfig("platform", 20.0, 0.1, 0.6, 0.2, 0.2, 1.1),
+    }
+
+
+@dataclass
 class CustomersConfig:
     """The Chinese enterprise customer population (arrays, one row per customer)."""
 
-    n: int = param(2000, "customers", ASSUMPTION, "Number of Chinese enterprise customers", 1, None)
+    n: int = param(
+        2000,
+        "customers",
+        ASSUMPTION,
+        "Number of Chinese enterprise customers, the named archetypes included",
+        1,
+        None,
+    )
+    archetypes: dict[str, ArchetypeConfig] = param(
+        None,
+        "table",
+        f"{ASSUMPTION}; {FACTS}: ByteDance the largest buyer, Ant Group, Meituan and Tencent "
+        "also buy",
+        "Named customers configured explicitly (the first rows); the rest are drawn",
+        factory=_default_archetypes,
+    )
     budget_total_musd: float = param(
-        600.0,
+        fitted("customers.budget_total_musd", 300.0),
         "USD million per month",
-        f"{ASSUMPTION}; sized so channel spend is a few $100M/month and the top customer "
-        f"spends tens of $M/month on foreign models ({FACTS}: ~$20M/month Mar 2024, >$1B/yr 2026)",
-        "Total monthly AI budget of the population at month 0",
+        f"{FITTED_SOURCE}; {FACTS}: a channel near $1B a year in 2024",
+        "Total monthly AI budget at month 0 of the drawn customers (archetypes excluded)",
         0,
         None,
+        plausible=(50, 2000),
     )
     pareto_alpha: float = param(
         1.3,
@@ -104,14 +260,25 @@ class CustomersConfig:
         plausible=(1.1, 2.0),
     )
     budget_growth: float = param(
-        0.03,
+        fitted("customers.budget_growth", 0.08),
         "per month",
-        f"{ASSUMPTION}; {FACTS}: the top customer grew ~5%/month (~$20M/month Mar 2024 to "
-        ">$1B/yr Jun 2026), a boom we do not extrapolate for five years",
-        "Growth of every customer's AI budget",
+        f"{FITTED_SOURCE}; {FACTS}: China AI revenue +400% in the year to June 2024, then "
+        "about x3 in the year to June 2025",
+        "Initial growth of every customer's AI budget (logistic adoption: the rate falls as "
+        "budgets approach their saturation)",
         -0.5,
         1,
-        plausible=(0.01, 0.05),
+        plausible=(0.02, 0.15),
+    )
+    budget_saturation: float = param(
+        fitted("customers.budget_saturation", 10.0),
+        "x month-0 budget",
+        f"{FITTED_SOURCE}; Bass-type adoption (logistic, no innovation term)",
+        "Multiple of the month-0 budget that budgets approach: B(t) = B0 L / (1 + (L - 1) "
+        "exp(-g t)); a very large L is plain exponential growth",
+        1,
+        None,
+        plausible=(3.0, 50.0),
     )
     approval_min_budget_musd: float = param(
         0.1,
@@ -120,6 +287,7 @@ class CustomersConfig:
         "Smallest budget the intermediary approves",
         0,
         None,
+        plausible=(0.03, 0.5),
     )
     evade_propensity: float = param(
         0.3,
@@ -137,6 +305,7 @@ class CustomersConfig:
         "Own growth of in-house capability",
         0,
         1,
+        plausible=(0.015, 0.045),
     )
     sectors: dict[str, SectorConfig] = param(
         None, "table", ASSUMPTION, "Sector mix and traits", factory=_default_sectors
@@ -155,9 +324,14 @@ class InternationalConfig:
         "Their total monthly spend on the intermediary's model catalog",
         0,
         None,
+        plausible=(20, 200),
     )
-    pareto_alpha: float = param(1.5, "tail index", ASSUMPTION, "Pareto tail index", 0.5, 10)
-    budget_growth: float = param(0.03, "per month", ASSUMPTION, "Budget growth", -0.5, 1)
+    pareto_alpha: float = param(
+        1.5, "tail index", ASSUMPTION, "Pareto tail index", 0.5, 10, plausible=(1.1, 2.0)
+    )
+    budget_growth: float = param(
+        0.03, "per month", ASSUMPTION, "Budget growth", -0.5, 1, plausible=(0.0, 0.06)
+    )
     asc_chinese: float = param(
         -1.5,
         "utility",
@@ -165,6 +339,7 @@ class InternationalConfig:
         "Preference against Chinese models abroad (trust, compliance)",
         None,
         None,
+        plausible=(-3, 0),
     )
     asc_elsewhere: float = param(
         -1.0,
@@ -197,11 +372,13 @@ class DeveloperConfig:
         "Capability growth",
         0,
         1,
+        plausible=(0.02, 0.045),
     )
     price0: float = param(
         4.375,
         "USD per million tokens",
-        f"{FACTS}: GPT-4o $2.50 in / $10 out, blended 3:1",
+        f"{FACTS}: GPT-4o $2.50 in / $10 out, blended 3:1, in Aug 2024; the US labs' entries "
+        "carry it back to month 0 along their price path",
         "List price at month 0",
         1e-6,
         None,
@@ -213,6 +390,7 @@ class DeveloperConfig:
         "Rate of list-price decline, p(t) = p0 exp(-rate t)",
         0,
         2,
+        plausible=(0.04, 0.2),
     )
     revenue_share: float = param(
         0.2,
@@ -221,6 +399,7 @@ class DeveloperConfig:
         "Developer's share of what customers pay the intermediary for its model",
         0,
         1,
+        plausible=(0.1, 0.3),
     )
     tolerance: float = param(
         1.2e6,
@@ -265,10 +444,18 @@ class DeveloperConfig:
     )
 
 
+#: GPT-4o's list price on the provider, $2.50 in / $10 out blended 3:1, as of August 2024.
+GPT4O_PRICE, GPT4O_MONTH = 4.375, 7
+
+
 def _default_developers() -> dict[str, DeveloperConfig]:
+    decline = fitted("developers.us_frontier.price_decline", 0.0916)
+    frontier_price = GPT4O_PRICE * math.exp(GPT4O_MONTH * decline)
     return {
-        "us_frontier": DeveloperConfig(),
-        "us_second": DeveloperConfig(capability0=0.97, price0=3.5, tolerance=1.6e6),
+        "us_frontier": DeveloperConfig(price0=frontier_price, price_decline=decline),
+        "us_second": DeveloperConfig(
+            capability0=0.97, price0=0.8 * frontier_price, price_decline=decline, tolerance=1.6e6
+        ),
         "cn_open": DeveloperConfig(
             home="CN", capability0=0.85, growth=0.028, price0=0.96, in_channel=False
         ),
@@ -401,17 +588,19 @@ class DomesticConfig:
         "Capability at month 0",
         1e-6,
         None,
+        plausible=(0.75, 0.92),
     )
     growth: float = param(
         0.028, "per month", ASSUMPTION, "Own capability growth", 0, 1, plausible=(0.015, 0.045)
     )
     price0: float = param(
-        0.3,
+        fitted("domestic.price0", 2.0),
         "USD per million tokens",
-        f"{ASSUMPTION}; {FACTS}: DeepSeek-R1 $0.55/$2.19, 2024 price war cut 97-99%",
+        f"{FITTED_SOURCE}; {FACTS}: before the May 2024 price war (cuts of 97-99%)",
         "Blended list price at month 0",
         1e-6,
         None,
+        plausible=(0.5, 6),
     )
     price_decline: float = param(
         0.115,
@@ -458,10 +647,22 @@ class DemandConfig:
     risk_weight: float = param(
         3.0, "utility per risk", ASSUMPTION, "br: weight on risk", 0, None, plausible=(1.5, 6)
     )
-    asc_foreign: float = param(0.0, "utility", ASSUMPTION, "Constant for foreign models")
-    asc_domestic: float = param(0.3, "utility", ASSUMPTION, "Constant for domestic providers")
-    asc_inhouse: float = param(-0.5, "utility", ASSUMPTION, "Constant for in-house models")
-    asc_reseller: float = param(-1.0, "utility", ASSUMPTION, "Constant for reseller access")
+    asc_foreign: float = param(
+        fitted("demand.asc_foreign", 0.0),
+        "utility",
+        FITTED_SOURCE,
+        "Constant for foreign models (their appeal beyond quality, price and risk)",
+        plausible=(-2.0, 2.0),
+    )
+    asc_domestic: float = param(
+        0.3, "utility", ASSUMPTION, "Constant for domestic providers", plausible=(-1, 1)
+    )
+    asc_inhouse: float = param(
+        -0.5, "utility", ASSUMPTION, "Constant for in-house models", plausible=(-1.5, 0.5)
+    )
+    asc_reseller: float = param(
+        -1.0, "utility", ASSUMPTION, "Constant for reseller access", plausible=(-2, 0)
+    )
     reseller_markup: float = param(
         0.25,
         "share of list price",
@@ -469,9 +670,16 @@ class DemandConfig:
         "Reseller's margin over list price",
         0,
         None,
+        plausible=(0.05, 1.0),
     )
     inhouse_price_factor: float = param(
-        2.0, "x domestic price", ASSUMPTION, "Cost of serving an in-house model", 0, None
+        2.0,
+        "x domestic price",
+        ASSUMPTION,
+        "Cost of serving an in-house model",
+        0,
+        None,
+        plausible=(1, 4),
     )
     withdrawal_salience: float = param(
         0.1,
@@ -692,7 +900,13 @@ class NetworkConfig:
     """The customer knowledge network (sector clusters, heavy-tailed degree)."""
 
     attach: int = param(
-        2, "edges per node", ASSUMPTION, "Barabasi-Albert attachment within a sector", 1, None
+        2,
+        "edges per node",
+        ASSUMPTION,
+        "Barabasi-Albert attachment within a sector",
+        1,
+        None,
+        plausible=(1, 5),
     )
     cross_sector_degree: float = param(
         1.0,
@@ -780,6 +994,7 @@ class CNRegulatorConfig:
         "Perceived domestic disapproval of foreign-model use",
         0,
         1,
+        plausible=(0.0, 0.3),
     )
 
 
@@ -787,12 +1002,24 @@ class CNRegulatorConfig:
 class PoliticsConfig:
     """Political attention and, when enabled, endogenous policy."""
 
-    decay: float = param(0.9, "per month", ASSUMPTION, "rho: persistence of attention", 0, 1)
+    decay: float = param(
+        0.9, "per month", ASSUMPTION, "rho: persistence of attention", 0, 1, plausible=(0.8, 0.97)
+    )
     weight_spend: float = param(
-        0.01, "per USD million", ASSUMPTION, "w1: attention per $M spent by restricted parties", 0
+        0.01,
+        "per USD million",
+        ASSUMPTION,
+        "w1: attention per $M spent by restricted parties",
+        0,
+        plausible=(0.002, 0.05),
     )
     weight_incident: float = param(
-        0.1, "per incident", ASSUMPTION, "w2: attention per public incident", 0
+        0.1,
+        "per incident",
+        ASSUMPTION,
+        "w2: attention per public incident",
+        0,
+        plausible=(0.03, 0.3),
     )
     publicity: float = param(
         0.2,
@@ -815,19 +1042,29 @@ class PoliticsConfig:
         plausible=(1.5, 4.0),
     )
     tighten_step: float = param(
-        0.25, "rule level", ASSUMPTION, "US rule-level rise per trigger", 0, 1
+        0.25, "rule level", ASSUMPTION, "US rule-level rise per trigger", 0, 1, plausible=(0.1, 0.5)
     )
     retaliation_step: float = param(
-        0.0, "localisation", ASSUMPTION, "China localisation rise per US tightening", 0, 1
+        0.0,
+        "localisation",
+        ASSUMPTION,
+        "China localisation rise per US tightening",
+        0,
+        1,
+        plausible=(0.0, 0.3),
     )
-    cooldown: int = param(6, "months", ASSUMPTION, "Months between endogenous moves", 0, None)
+    cooldown: int = param(
+        6, "months", ASSUMPTION, "Months between endogenous moves", 0, None, plausible=(3, 12)
+    )
 
 
 @dataclass
 class EventConfig:
-    """A dated policy event: from ``month`` a lever moves to ``value`` (over ``ramp`` months)."""
+    """A dated policy event: from ``month`` (or calendar ``date``, YYYY-MM) a lever moves to
+    ``value`` (over ``ramp`` months). Give one of ``month`` and ``date``."""
 
-    month: int = 0
+    month: int | None = None
+    date: str | None = None
     lever: str = "???"
     value: Any = None
     ramp: int = 0
@@ -853,6 +1090,17 @@ class ScenarioConfig:
     question: str = ""
     why: str = ""
     expect: dict[str, str] = field(default_factory=dict)
+    events: list[EventConfig] = field(default_factory=list)
+
+
+@dataclass
+class HistoryConfig:
+    """Dated events that happened before the projection starts (the history replay).
+
+    Applied in every run before the scenario's own events; ``history=none`` drops them.
+    """
+
+    name: str = "none"
     events: list[EventConfig] = field(default_factory=list)
 
 
@@ -896,10 +1144,22 @@ class Config:
     seed: int = param(
         0, "integer", "project choice", "Root of every random stream (numpy SeedSequence)", 0, None
     )
+    start: str = param(
+        "2024-01",
+        "YYYY-MM",
+        f"{FACTS}: the first dated figures (Dec 2023 suspension, Mar 2024 spend)",
+        "Calendar month of month 0",
+    )
     horizon: int = param(
-        60, "months", "model.md", "Months simulated (month 0 is mid-2026)", 1, None
+        84,
+        "months",
+        "model.md (five years projected after the history of 2024-2026)",
+        "Months simulated: 84 from 2024-01 runs to 2030-12",
+        1,
+        None,
     )
     scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
+    history: HistoryConfig = field(default_factory=HistoryConfig)
     customers: CustomersConfig = field(default_factory=CustomersConfig)
     international: InternationalConfig = field(default_factory=InternationalConfig)
     developers: dict[str, DeveloperConfig] = field(default_factory=_default_developers)
@@ -947,6 +1207,14 @@ def plausible_ranges(config: Config | None = None) -> dict[str, Plausible]:
             value = getattr(node, f.name)
             key = f"{prefix}{f.name}"
             rng = f.metadata.get("plausible")
+            factor = f.metadata.get("plausible_factor")
+            if rng is None and factor is not None and isinstance(value, int | float) and value:
+                lo, hi = f.metadata.get("lo"), f.metadata.get("hi")
+                rng = (factor[0] * value, factor[1] * value)
+                rng = (
+                    max(rng[0], lo) if lo is not None else rng[0],
+                    min(rng[1], hi) if hi is not None else rng[1],
+                )
             if rng is not None and isinstance(value, int | float) and not isinstance(value, bool):
                 out[key] = Plausible(
                     key,

@@ -106,6 +106,23 @@ def _check_cross(cfg: DictConfig, problems: list[str]) -> None:
         for s in OmegaConf.select(cfg, key):
             if s not in sectors:
                 problems.append(f"{key}: unknown sector {s!r}, allowed {sorted(sectors)}")
+    archetypes = dict(cfg.customers.archetypes)
+    if len(archetypes) > cfg.customers.n:
+        problems.append(
+            f"customers.n = {cfg.customers.n}: fewer than the {len(archetypes)} named archetypes"
+        )
+    for name, arch in archetypes.items():
+        if arch.sector not in sectors:
+            problems.append(
+                f"customers.archetypes.{name}.sector = {arch.sector!r}: unknown sector, allowed {sorted(sectors)}"
+            )
+        if arch.suspended_until:
+            from sim.calendar import parse
+
+            try:
+                parse(arch.suspended_until)
+            except ValueError as e:
+                problems.append(f"customers.archetypes.{name}.suspended_until: {e}")
     if cfg.scenario.kind not in SCENARIO_KINDS:
         problems.append(f"scenario.kind = {cfg.scenario.kind!r}: allowed {list(SCENARIO_KINDS)}")
     if cfg.output.customers_format not in OUTPUT_FORMATS:
@@ -117,18 +134,39 @@ def _check_cross(cfg: DictConfig, problems: list[str]) -> None:
 def _check_events(cfg: DictConfig, problems: list[str]) -> None:
     sectors = set(cfg.customers.sectors)
     keys = {"intermediary": set(cfg.intermediaries), "developer": set(cfg.developers)}
-    for i, ev in enumerate(cfg.scenario.events):
-        where = f"scenario.events.{i}"
-        month_ok = 0 <= ev.month < cfg.horizon
-        if not month_ok:
+    from sim.calendar import date_of, event_month
+
+    try:
+        last = date_of(cfg.horizon - 1, cfg.start)
+    except ValueError as e:
+        problems.append(f"start = {cfg.start!r}: {e}")
+        return
+    dated = [(f"scenario.events.{i}", ev, False) for i, ev in enumerate(cfg.scenario.events)]
+    dated += [(f"history.events.{i}", ev, True) for i, ev in enumerate(cfg.history.events)]
+    for where, ev, history in dated:
+        given = [k for k in ("month", "date") if ev[k] not in (None, "")]
+        if len(given) != 1:
             problems.append(
-                f"{where}.month = {ev.month}: outside the horizon, allowed 0..{cfg.horizon - 1} (horizon={cfg.horizon})"
+                f"{where}: give exactly one of month (0-based) and date (YYYY-MM), got {given or 'neither'}"
+            )
+            continue
+        try:
+            month = event_month(ev, cfg.start)
+        except ValueError as e:
+            problems.append(f"{where}.date: {e}")
+            continue
+        when = f"month = {ev.month}" if ev.month is not None else f"date = {ev.date!r}"
+        month_ok = 0 <= month < cfg.horizon
+        if month < 0 or (not month_ok and not history):
+            problems.append(
+                f"{where}.{when}: outside the run, allowed months 0..{cfg.horizon - 1} "
+                f"({cfg.start} to {last}; horizon={cfg.horizon})"
             )
         if ev.ramp < 0:
             problems.append(f"{where}.ramp = {ev.ramp}: must be >= 0 months")
-        elif month_ok and ev.month + max(ev.ramp, 1) > cfg.horizon:
+        elif month_ok and month + max(ev.ramp, 1) > cfg.horizon and not history:
             problems.append(
-                f"{where}.ramp = {ev.ramp}: the ramp from month {ev.month} ends after the horizon ({cfg.horizon})"
+                f"{where}.ramp = {ev.ramp}: the ramp from month {month} ends after the horizon ({cfg.horizon})"
             )
         try:
             lever, key = lever_spec(ev.lever)

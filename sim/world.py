@@ -86,31 +86,55 @@ def build_customers(
     intermediary_shares: np.ndarray,
     rng: np.random.Generator,
 ) -> CustomerPopulation:
-    """Draw the Chinese customer population: sectors, budgets, intent, exposure, capability."""
-    n = cfg.n
+    """The Chinese customer population: the named archetypes first, then the drawn rest.
+
+    Archetypes take their traits from the config (no draws), so the few buyers that dominate
+    spend do not change with the seed; they pass the intermediary's screens (established,
+    well-known firms). The rest draw sectors, heavy-tailed budgets, intent, exposure and
+    capability.
+    """
     names = tuple(cfg.sectors)
     sectors = [cfg.sectors[s] for s in names]
+    named = list(cfg.archetypes.values())
+    k = len(named)
+    m = cfg.n - k
     share = np.array([s.share for s in sectors])
-    sector = rng.choice(len(names), size=n, p=share / share.sum()).astype(np.int16)
-    col = lambda attr: np.array([getattr(s, attr) for s in sectors])[sector]  # noqa: E731
-    budget0 = pareto_budgets(
-        rng, n, cfg.pareto_alpha, cfg.budget_total_musd * 1e6, col("budget_weight")
+    drawn_sector = rng.choice(len(names), size=m, p=share / share.sum()).astype(np.int16)
+    sector = np.concatenate(
+        [np.array([names.index(a.sector) for a in named], dtype=np.int16), drawn_sector]
     )
-    harvester = rng.random(n) < col("harvesters")
-    intent = np.where(harvester, rng.beta(2.0, 3.0, n), 0.0)
-    listing_mean = col("listing")
-    listing = beta_with_mean(rng, listing_mean, n)
-    evade = beta_with_mean(rng, cfg.evade_propensity, n)
-    quality_weight = col("quality_weight") * np.exp(rng.normal(0.0, 0.1, n))
+    col = lambda attr: np.array([getattr(s, attr) for s in sectors])[drawn_sector]  # noqa: E731
+    given = lambda attr: np.array([float(getattr(a, attr)) for a in named])  # noqa: E731
+    budget0 = np.concatenate(
+        [
+            given("budget_musd") * 1e6,
+            pareto_budgets(
+                rng, m, cfg.pareto_alpha, cfg.budget_total_musd * 1e6, col("budget_weight")
+            ),
+        ]
+    )
+    harvester = rng.random(m) < col("harvesters")
+    intent = np.concatenate([given("intent"), np.where(harvester, rng.beta(2.0, 3.0, m), 0.0)])
+    listing = np.concatenate([given("listing"), beta_with_mean(rng, col("listing"), m)])
+    evade = np.concatenate([given("evade"), beta_with_mean(rng, cfg.evade_propensity, m)])
+    quality_weight = np.concatenate(
+        [given("quality_weight"), col("quality_weight") * np.exp(rng.normal(0.0, 0.1, m))]
+    )
     capability = np.minimum(
-        col("inhouse") * domestic_capability0 * np.exp(rng.normal(0.0, 0.15, n)),
+        np.concatenate(
+            [
+                given("inhouse") * domestic_capability0,
+                col("inhouse") * domestic_capability0 * np.exp(rng.normal(0.0, 0.15, m)),
+            ]
+        ),
         domestic_capability0,
     )
     established = budget0 >= cfg.approval_min_budget_musd * 1e6
-    screen_draw = rng.random(n)
-    friction_draw = rng.random(n)
+    established[:k] = True
+    screen_draw = np.concatenate([np.ones(k), rng.random(m)])
+    friction_draw = np.concatenate([np.ones(k), rng.random(m)])
     intermediary = rng.choice(
-        len(intermediary_shares), size=n, p=intermediary_shares / intermediary_shares.sum()
+        len(intermediary_shares), size=cfg.n, p=intermediary_shares / intermediary_shares.sum()
     ).astype(np.int16)
     return CustomerPopulation(
         sector=sector,
@@ -125,6 +149,7 @@ def build_customers(
         screen_draw=screen_draw,
         friction_draw=friction_draw,
         intermediary=intermediary,
+        names=tuple(cfg.archetypes),
     )
 
 

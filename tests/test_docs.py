@@ -87,3 +87,43 @@ def test_every_function_the_model_doc_names_exists():
     from sim.model import MarketModel
 
     assert not [m for m in methods if not hasattr(MarketModel, m)]
+
+
+#: Numeric parameters that take no plausible range: sizes, structural bounds and mixes that
+#: must sum to one, the normalisation of the capability index, and reporting thresholds.
+NOT_UNCERTAIN = {
+    "seed",
+    "horizon",
+    "customers.n",
+    "international.n",
+    "customers.sectors.<name>.share",
+    "customers.archetypes.<name>.offences",
+    "intermediaries.<name>.share",
+    "intermediaries.<name>.monitoring_min",
+    "intermediaries.<name>.monitoring_max",
+    "intermediaries.<name>.kyc_min",
+    "intermediaries.<name>.kyc_max",
+    "developers.<name>.capability0",
+    "developers.<name>.price0",
+    "diffusion.reach_threshold",
+    # policy levers: scenarios and the analysis's lever space vary them, not uncertainty
+    "us.rule_level",
+    "cn.localisation",
+}
+
+
+def test_every_uncertain_parameter_has_a_plausible_range():
+    """Assumptions and fitted values (not the policy levers' sourced settings) carry a
+    plausible range for uncertainty analysis, distinct from the validity range."""
+    missing = []
+    for key, f in _parameter_fields(Config):
+        source = str(f.metadata.get("source") or "")
+        if not (source.startswith("assumption") or source.startswith("fitted")):
+            continue
+        if f.type in ("bool", "str") or key in NOT_UNCERTAIN or "dict" in str(f.type):
+            continue
+        if "float" not in str(f.type) and "int" not in str(f.type):
+            continue
+        if not (f.metadata.get("plausible") or f.metadata.get("plausible_factor")):
+            missing.append(key)
+    assert not missing, f"uncertain parameters without a plausible range: {missing}"

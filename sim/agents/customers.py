@@ -15,7 +15,7 @@ class CustomerPopulation:
     """Struct of arrays for the Chinese enterprise customers (one row per customer).
 
     Budgets are USD per month at month 0; capabilities are on the frontier index; sample
-    stocks count harvested exchanges. ``own`` is each firm's capability path without any
+    stocks count harvested exchanges. The first ``len(names)`` rows are the named archetypes. ``own`` is each firm's capability path without any
     leakage (the shadow state), ``capability`` the actual one.
     """
 
@@ -31,6 +31,7 @@ class CustomerPopulation:
     screen_draw: np.ndarray
     friction_draw: np.ndarray
     intermediary: np.ndarray
+    names: tuple[str, ...] = ()
     listing_percentile: np.ndarray = field(init=False)
     capability0: np.ndarray = field(init=False)
     own: np.ndarray = field(init=False)
@@ -126,6 +127,12 @@ class ChineseCustomer(mesa.Agent):
     @property
     def _pop(self) -> CustomerPopulation:
         return self.model.population
+
+    @property
+    def name(self) -> str:
+        """The archetype's name (``bytedance``, ...), or ``customer-<index>`` for a drawn one."""
+        names = self._pop.names
+        return names[self.index] if self.index < len(names) else f"customer-{self.index}"
 
     @property
     def sector(self) -> str:

@@ -34,10 +34,15 @@ class ModelDeveloper(mesa.Agent):
         self.in_channel = bool(cfg.in_channel) and cfg.home == "US"
         self.pressure = 0.0
         self.withdrawn = False
+        self.jump = 0.0
 
     def capability(self, month: float) -> float:
-        """Model capability at ``month`` (frontier index)."""
-        return grown(self.capability0, self.growth, month)
+        """Model capability at ``month`` (frontier index), jumps included."""
+        return grown(self.capability0, self.growth, month) + self.jump
+
+    def jump_capability(self, jump: float) -> None:
+        """A release ahead of the lab's path: capability rises by ``jump`` index points."""
+        self.jump += jump
 
     def price(self, month: int) -> float:
         """List price in USD per million tokens at ``month``."""
