@@ -169,6 +169,7 @@ class DesignBuilder:
         self.common = {str(k): plain(v) for k, v in (common or {}).items()}
         self.scenario = scenario or "baseline"
         self._bases: dict[str, DictConfig] = {}
+        self._templates: dict[tuple[str, tuple[tuple[str, int], ...]], DictConfig] = {}
 
     def base(self, scenario: str) -> DictConfig:
         """The composed (not yet validated) config of ``scenario``, composed once."""
@@ -177,6 +178,17 @@ class DesignBuilder:
 
             self._bases[scenario] = compose(scenario)
         return self._bases[scenario]
+
+    def _template(self, scenario: str, levers: tuple[tuple[str, int], ...]) -> DictConfig:
+        """The scenario's config with one placeholder event per lever key, built once."""
+        key = (scenario, levers)
+        if key not in self._templates:
+            cfg = self.base(scenario).copy()
+            OmegaConf.set_struct(cfg, True)
+            for lever, month in levers:
+                cfg.scenario.events.append(EventConfig(month=month, lever=lever, note="design"))
+            self._templates[key] = cfg
+        return self._templates[key]
 
     def prepare(self, designs: Sequence[Mapping[str, Any]]) -> list[PreparedDesign]:
         """Check every design and build its config; raise one ConfigError listing all problems."""
@@ -216,56 +228,55 @@ class DesignBuilder:
         scenario = values.pop(SCENARIO_KEY, self.scenario)
         if not isinstance(scenario, str):
             raise ConfigError(f"{where}: scenario = {scenario!r}: takes a scenario name")
+        problems: list[str] = []
+        levers: dict[str, tuple[str, int]] = {}
+        for key in values:
+            if is_event_key(key):
+                try:
+                    levers[key] = parse_event_key(key)
+                except ValueError as e:
+                    problems.append(f"{key} = {values[key]!r}: {e}")
         try:
-            base = self.base(scenario)
+            template = self._template(scenario, tuple(levers.values()))
         except ConfigError as e:
             raise ConfigError(f"{where}: scenario = {scenario!r}: {e}") from None
-        cfg = base.copy()
-        OmegaConf.set_struct(cfg, True)
-        problems: list[str] = []
-        events: dict[str, EventConfig] = {}
+        cfg = template.copy()
+        first = len(cfg.scenario.events) - len(levers)
+        slots = {key: first + i for i, key in enumerate(levers)}
         for key, value in values.items():
-            problem = self._apply(cfg, key, value, events)
+            if key in levers:
+                problem = _lever_type_problem(levers[key][0], value)
+                if problem is None:
+                    cfg.scenario.events[slots[key]].value = value
+            elif is_event_key(key):
+                continue
+            else:
+                problem = self._apply(cfg, key, value)
             if problem:
                 problems.append(f"{key} = {value!r}: {problem}")
-        if not problems:
-            first = len(cfg.scenario.events)
-            for key, event in events.items():
-                problem = _event_problem(event, cfg.horizon)
-                if problem:
-                    problems.append(f"{key} = {event.value!r}: {problem}")
-                cfg.scenario.events.append(event)
+        for key, slot in slots.items() if not problems else ():
+            problem = _event_problem(cfg.scenario.events[slot], cfg.horizon)
+            if problem:
+                problems.append(f"{key} = {values[key]!r}: {problem}")
         if not problems:
             try:
                 validate(cfg)
             except ConfigError as e:
                 detail = str(e).split("\n", 1)[-1].replace("\n  - ", "; ").lstrip(" -")
-                for i, key in enumerate(events):
-                    detail = detail.replace(f"scenario.events.{first + i}.value", key)
+                for key, slot in slots.items():
+                    detail = detail.replace(f"scenario.events.{slot}.value", key)
                 problems.append(detail)
         if problems:
             raise ConfigError(f"{where}: " + "; ".join(problems))
         values_out = {SCENARIO_KEY: scenario, **values}
         return PreparedDesign(index, scenario, values_out, cfg)
 
-    def _apply(
-        self, cfg: DictConfig, key: str, value: Any, events: dict[str, EventConfig]
-    ) -> str | None:
+    def _apply(self, cfg: DictConfig, key: str, value: Any) -> str | None:
         if key == "seed":
             return (
                 "seeds are not part of a design: pass seeds=... (the same list for every "
                 "design, so comparisons are paired)"
             )
-        if is_event_key(key):
-            try:
-                lever, month = parse_event_key(key)
-            except ValueError as e:
-                return str(e)
-            problem = _lever_type_problem(lever, value)
-            if problem:
-                return problem
-            events[key] = EventConfig(month=month, lever=lever, value=value, note="design")
-            return None
         if key == "scenario" or key.startswith("scenario."):
             return "set the scenario with 'scenario' and policy events with LEVER@MONTH keys"
         node = _node(cfg, key)

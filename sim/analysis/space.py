@@ -5,11 +5,12 @@
 - **Levers**: every policy lever of :data:`sim.policy.LEVERS` except one-off market shocks,
   applied through a generated scenario event at ``lever_month`` (design key
   ``LEVER@MONTH``), so a lever can be set from the start or from any later month on top of
-  a scenario. Per-developer levers are expanded for each US developer. A number lever spans
-  the plausible range of the parameter it moves if that has one, else its own range, else
-  the values the scenario library gives it; a sector list takes the lists the defaults and
-  the scenario library use. A lever with fewer than two possible values is left out (and
-  said so in ``notes``).
+  a scenario. Per-developer levers are expanded for each US developer. The range a lever
+  spans is the policy-relevant one: the plausible range of the parameter it moves if that
+  has one, else the span of the values the defaults and the scenario library give it (its
+  own validity range when they give one value); a flag is varied when some scenario sets it
+  away from its default; a sector list takes the lists the defaults and scenarios use. A
+  lever that nothing varies is left out, and ``notes`` says so.
 - **Outcomes**: the headline of the metric registry (:data:`sim.metrics.HEADLINE`), each with
   its direction (higher or lower is better) and for whom.
 
@@ -301,26 +302,30 @@ def _lever_factor(
     twin = _twin(name, spec, config)
     default = _field_meta(config, twin)[0] if twin else None
     common = {"key": event_key(name, month), "role": LEVER, "twin": twin, "doc": spec.doc}
+    given = [default, *seen.get(name, []), *seen.get(twin, [])]
     plausible = plausible_ranges(config)
     if spec.kind == NUMBER:
+        values = [float(v) for v in given if _number(v)]
         if twin in plausible:
             p = plausible[twin]
             return Factor(kind=REAL, lo=p.lo, hi=p.hi, default=default, unit=p.unit, **common)
+        if len(set(values)) >= 2:
+            return Factor(kind=REAL, lo=min(values), hi=max(values), default=default, **common)
         if spec.lo is not None and spec.hi is not None:
             return Factor(kind=REAL, lo=spec.lo, hi=spec.hi, default=default, **common)
-        values = [v for v in [default, *seen.get(name, []), *seen.get(twin, [])] if _number(v)]
-        if len(set(values)) < 2:
-            notes.append(f"lever {name}: no range (unbounded and the scenarios give one value)")
-            return None
-        return Factor(kind=REAL, lo=min(values), hi=max(values), default=default, **common)
+        notes.append(f"lever {name}: left out (unbounded, and the scenarios give it one value)")
+        return None
     if spec.kind == FLAG:
+        if len({bool(v) for v in given if isinstance(v, bool)}) < 2:
+            notes.append(f"lever {name}: left out (no scenario sets it away from its default)")
+            return None
         return Factor(kind=BOOLEAN, default=bool(default), **common)
     options: list[tuple[str, ...]] = []
-    for value in [default or [], *seen.get(name, []), *seen.get(twin, [])]:
+    for value in [default or [], *given[1:]]:
         if isinstance(value, list) and tuple(value) not in options:
             options.append(tuple(value))
     if len(options) < 2:
-        notes.append(f"lever {name}: only one sector list in the defaults and scenarios")
+        notes.append(f"lever {name}: left out (the scenarios give it one sector list)")
         return None
     return Factor(kind=CATEGORICAL, options=tuple(options), default=list(default or []), **common)
 
