@@ -175,6 +175,8 @@ class Runner:
         )
 
     def _execute(self, prepared: list[PreparedDesign], todo: list[tuple[int, int]]):
+        if not todo:
+            return
         bar = None
         if self.progress and todo:
             from tqdm.auto import tqdm
