@@ -148,6 +148,18 @@ def _event_problem(event: EventConfig, horizon: int) -> str | None:
     return None
 
 
+def _designs_text(ids: list[int]) -> str:
+    """``[3]`` to "design 3", ``[3, 4, 5, 9]`` to "designs 3-5, 9"."""
+    runs: list[list[int]] = []
+    for i in ids:
+        if runs and i == runs[-1][-1] + 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    parts = [f"{r[0]}-{r[-1]}" if len(r) > 2 else ", ".join(map(str, r)) for r in runs]
+    return ("design " if len(ids) == 1 else "designs ") + ", ".join(parts)
+
+
 @dataclass
 class PreparedDesign:
     """One checked design: its position, scenario, plain values and validated config."""
@@ -196,38 +208,37 @@ class DesignBuilder:
             raise ConfigError(
                 f"designs must be a list of dicts (one per design), got {type(designs).__name__}"
             )
-        problems: list[str] = []
+        problems: dict[str, list[int]] = {}
         prepared: list[PreparedDesign] = []
         for i, design in enumerate(designs):
-            where = f"design {i}"
             if not isinstance(design, Mapping):
-                problems.append(f"{where}: must be a dict of parameter values, got {design!r}")
+                problems.setdefault(f"must be a dict of parameter values, got {design!r}", [])
+                problems[f"must be a dict of parameter values, got {design!r}"].append(i)
                 continue
             try:
-                item = self._prepare_one(i, {**self.common, **dict(design)}, where)
+                prepared.append(self._prepare_one(i, {**self.common, **dict(design)}))
             except ConfigError as e:
-                problems.append(str(e))
-                continue
-            prepared.append(item)
-            if len(problems) >= MAX_LISTED:
-                break
+                problems.setdefault(str(e), []).append(i)
         if problems:
-            more = " (stopped after the first problems)" if len(problems) >= MAX_LISTED else ""
+            refused = sum(map(len, problems.values()))
+            lines = [f"{_designs_text(ids)}: {text}" for text, ids in problems.items()]
+            more = f"\n  ... and {len(lines) - MAX_LISTED} more" if len(lines) > MAX_LISTED else ""
             raise ConfigError(
-                f"{len(problems)} design(s) refused{more}, nothing was run:\n  - "
-                + "\n  - ".join(problems)
+                f"{refused} of {len(designs)} design(s) refused, nothing was run:\n  - "
+                + "\n  - ".join(lines[:MAX_LISTED])
+                + more
             )
         return prepared
 
-    def _prepare_one(self, index: int, design: dict[str, Any], where: str) -> PreparedDesign:
+    def _prepare_one(self, index: int, design: dict[str, Any]) -> PreparedDesign:
         values = {}
         for key, value in design.items():
             if not isinstance(key, str):
-                raise ConfigError(f"{where}: keys must be text, got {key!r}")
+                raise ConfigError(f"keys must be text, got {key!r}")
             values[key] = plain(value)
         scenario = values.pop(SCENARIO_KEY, self.scenario)
         if not isinstance(scenario, str):
-            raise ConfigError(f"{where}: scenario = {scenario!r}: takes a scenario name")
+            raise ConfigError(f"scenario = {scenario!r}: takes a scenario name")
         problems: list[str] = []
         levers: dict[str, tuple[str, int]] = {}
         for key in values:
@@ -239,7 +250,7 @@ class DesignBuilder:
         try:
             template = self._template(scenario, tuple(levers.values()))
         except ConfigError as e:
-            raise ConfigError(f"{where}: scenario = {scenario!r}: {e}") from None
+            raise ConfigError(f"scenario = {scenario!r}: {e}") from None
         cfg = template.copy()
         first = len(cfg.scenario.events) - len(levers)
         slots = {key: first + i for i, key in enumerate(levers)}
@@ -267,7 +278,8 @@ class DesignBuilder:
                     detail = detail.replace(f"scenario.events.{slot}.value", key)
                 problems.append(detail)
         if problems:
-            raise ConfigError(f"{where}: " + "; ".join(problems))
+            where = f"(scenario {scenario}) " if scenario != self.scenario else ""
+            raise ConfigError(where + "; ".join(problems))
         values_out = {SCENARIO_KEY: scenario, **values}
         return PreparedDesign(index, scenario, values_out, cfg)
 

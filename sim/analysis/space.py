@@ -252,10 +252,10 @@ def _twin(name: str, spec: Lever, config: Config) -> str:
     return ""
 
 
-def _flatten(data: Any, prefix: str = "") -> Iterable[tuple[str, Any]]:
+def flatten(data: Any, prefix: str = "") -> Iterable[tuple[str, Any]]:
     if isinstance(data, dict):
         for k, v in data.items():
-            yield from _flatten(v, f"{prefix}{k}.")
+            yield from flatten(v, f"{prefix}{k}.")
     else:
         yield prefix[:-1], data
 
@@ -274,7 +274,7 @@ def library_values() -> dict[str, list[Any]]:
             for event in (data.get("scenario") or {}).get("events") or []:
                 if isinstance(event, dict) and "lever" in event:
                     found.setdefault(str(event["lever"]), []).append(event.get("value"))
-            for key, value in _flatten({k: v for k, v in data.items() if k != "scenario"}):
+            for key, value in flatten({k: v for k, v in data.items() if k != "scenario"}):
                 found.setdefault(key, []).append(value)
     return found
 
