@@ -182,6 +182,7 @@ class DesignBuilder:
         self.scenario = scenario or "baseline"
         self._bases: dict[str, DictConfig] = {}
         self._templates: dict[tuple[str, tuple[tuple[str, int], ...]], DictConfig] = {}
+        self._common_checked = False
 
     def base(self, scenario: str) -> DictConfig:
         """The composed (not yet validated) config of ``scenario``, composed once."""
@@ -208,6 +209,14 @@ class DesignBuilder:
             raise ConfigError(
                 f"designs must be a list of dicts (one per design), got {type(designs).__name__}"
             )
+        if self.common and not self._common_checked:
+            try:
+                self._prepare_one(-1, dict(self.common))
+            except ConfigError as e:
+                raise ConfigError(
+                    f"settings for every design refused, nothing was run: {e}"
+                ) from None
+            self._common_checked = True
         problems: dict[str, list[int]] = {}
         prepared: list[PreparedDesign] = []
         for i, design in enumerate(designs):

@@ -10,7 +10,7 @@ command again finds its finished runs and computes only the missing ones.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,8 +64,11 @@ class Settings:
             progress=self.progress,
         )
 
-    def record(self, name: str, **extra: Any) -> Path:
-        """Write the settings and the analysis options to ``out/NAME_settings.json``."""
+    def record(self, name: str, design: pd.DataFrame, **extra: Any) -> Path:
+        """Create ``out`` and write ``NAME_settings.json`` (these settings and the analysis
+        options) and ``NAME_design.csv`` (the sampled designs)."""
+        self.out.mkdir(parents=True, exist_ok=True)
+        write_tables(self.out, f"{name}_design", design.reset_index())
         data = {**asdict(self), "out": str(self.out), **extra}
         text = json.dumps(data, indent=2, default=str) + "\n"
         return atomic_write(
@@ -96,10 +99,21 @@ def factor_frame(factors: Sequence[Factor], designs: Sequence[Mapping[str, Any]]
 
 
 def run_designs(
-    settings: Settings, designs: list[dict[str, Any]], outcomes: Sequence[str]
+    settings: Settings,
+    designs: list[dict[str, Any]],
+    outcomes: Sequence[str],
+    before: Callable[[], Any] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Run every design for the settings' seeds; the runs table and per-design outcome means."""
-    runs = settings.runner().run(designs, settings.seeds)
+    """Check every design, call ``before`` (which records the analysis), then run them all
+    for the settings' seeds; returns the runs table and the per-design outcome means.
+
+    Nothing is written (``before`` is not called) when a design is refused.
+    """
+    runner = settings.runner()
+    prepared = runner.prepare(designs)
+    if before is not None:
+        before()
+    runs = runner.run_prepared(prepared, settings.seeds)
     return runs, design_means(runs, outcomes)
 
 

@@ -125,11 +125,6 @@ def run(
     outcomes = [o.key for o in space.outcomes]
     unit = sample(chosen, trajectories, levels, settings.sample_seed)
     designs = space.designs(chosen, unit)
-    settings.out.mkdir(parents=True, exist_ok=True)
-    settings.record(
-        "morris", trajectories=trajectories, levels=levels, factors=[f.key for f in chosen]
-    )
-    write_tables(settings.out, "morris_design", design_table(chosen, designs).reset_index())
     log.info(
         "Morris: %d factors, %d trajectories, %d designs x %d seeds",
         len(chosen),
@@ -137,7 +132,18 @@ def run(
         len(designs),
         len(settings.seeds),
     )
-    runs, means = run_designs(settings, designs, outcomes)
+    runs, means = run_designs(
+        settings,
+        designs,
+        outcomes,
+        before=lambda: settings.record(
+            "morris",
+            design_table(chosen, designs),
+            trajectories=trajectories,
+            levels=levels,
+            factors=[f.key for f in chosen],
+        ),
+    )
     table, skipped = analyse(chosen, unit, means, levels, settings.sample_seed)
     for key, why in skipped.items():
         log.warning("Morris: outcome %s left out: %s", key, why)

@@ -200,17 +200,21 @@ def run(
     unit = latin_sample(chosen, samples, settings.sample_seed)
     designs = space.designs(chosen, unit)
     outcomes = list(dict.fromkeys([*(o.key for o in space.outcomes), *parsed.outcomes]))
-    settings.out.mkdir(parents=True, exist_ok=True)
-    settings.record(
-        "prim",
-        condition=condition,
-        samples=samples,
-        factors=[f.key for f in chosen],
-        min_density=min_density,
-        boxes=boxes,
-    )
     log.info("PRIM: %d factors, %d designs x %d seeds", len(chosen), samples, len(settings.seeds))
-    _, means = run_designs(settings, designs, outcomes)
+    _, means = run_designs(
+        settings,
+        designs,
+        outcomes,
+        before=lambda: settings.record(
+            "prim",
+            design_table(chosen, designs),
+            condition=condition,
+            samples=samples,
+            factors=[f.key for f in chosen],
+            min_density=min_density,
+            boxes=boxes,
+        ),
+    )
     y = parsed.evaluate(means)
     sample = design_table(chosen, designs).reset_index()
     sample = pd.concat([sample, means.reset_index(drop=True)], axis=1)

@@ -250,7 +250,7 @@ def run(
     satisfice: Sequence[str] = (),
 ) -> RobustResult:
     """Compare policies across a shared sample of worlds; writes ``robust.csv``,
-    ``robust_policies.csv``, ``robust_outcomes.csv``, ``robust_worlds.csv`` and the
+    ``robust_policies.csv``, ``robust_outcomes.csv``, ``robust_design.csv`` (the worlds) and the
     figures into ``settings.out``. Conditions and policies are checked before any run."""
     for text in satisfice:
         parse_condition(text, summary_outcomes())
@@ -267,15 +267,6 @@ def run(
             designs.append({SCENARIO_KEY: policy.scenario, **kept, **policy.settings})
             index.append((policy.name, w))
     outcomes = [o.key for o in space.outcomes]
-    settings.out.mkdir(parents=True, exist_ok=True)
-    settings.record(
-        "robust",
-        policies=[p.name for p in chosen_policies],
-        samples=samples,
-        factors=[f.key for f in chosen],
-        satisfice=list(satisfice),
-    )
-    write_tables(settings.out, "robust_worlds", design_table(chosen, worlds).reset_index())
     log.info(
         "Robust: %d policies x %d worlds x %d seeds",
         len(chosen_policies),
@@ -283,7 +274,19 @@ def run(
         len(settings.seeds),
     )
     needed = list(dict.fromkeys([*outcomes, *summary_outcomes()]))
-    _, means = run_designs(settings, designs, needed)
+    _, means = run_designs(
+        settings,
+        designs,
+        needed,
+        before=lambda: settings.record(
+            "robust",
+            design_table(chosen, worlds).rename_axis("world"),
+            policies=[p.name for p in chosen_policies],
+            samples=samples,
+            factors=[f.key for f in chosen],
+            satisfice=list(satisfice),
+        ),
+    )
     values = pd.concat(
         [pd.DataFrame(index, columns=["policy", "world"]), means.reset_index(drop=True)], axis=1
     )

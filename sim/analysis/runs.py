@@ -122,7 +122,15 @@ class Runner:
     ) -> pd.DataFrame:
         """One row per design and seed: design id, scenario, seed, values, status, summary."""
         seed_values = seed_list(seeds)
-        prepared = self.builder.prepare(designs)
+        return self.run_prepared(self.prepare(designs), seed_values)
+
+    def prepare(self, designs: Sequence[Mapping[str, Any]]) -> list[PreparedDesign]:
+        """Check and build every design (raises ConfigError listing the problems); no run."""
+        return self.builder.prepare(designs)
+
+    def run_prepared(self, prepared: list[PreparedDesign], seeds: list[int]) -> pd.DataFrame:
+        """Run designs already checked by :meth:`prepare` for ``seeds``; see :meth:`run`."""
+        seed_values = seed_list(seeds)
         digests = [_digest(d.config) for d in prepared]
         results: dict[tuple[int, int], tuple[str, dict[str, Any], float]] = {}
         todo: list[tuple[int, int]] = []

@@ -194,9 +194,6 @@ def run(
     outcomes = [o.key for o in space.outcomes]
     unit = sample(chosen, samples, settings.sample_seed)
     designs = space.designs(chosen, unit)
-    settings.out.mkdir(parents=True, exist_ok=True)
-    settings.record("sobol", samples=samples, params=[f.key for f in chosen])
-    write_tables(settings.out, "sobol_design", design_table(chosen, designs).reset_index())
     log.info(
         "Sobol: %d parameters, N=%d, %d designs x %d seeds",
         len(chosen),
@@ -204,7 +201,14 @@ def run(
         len(designs),
         len(settings.seeds),
     )
-    runs, means = run_designs(settings, designs, outcomes)
+    runs, means = run_designs(
+        settings,
+        designs,
+        outcomes,
+        before=lambda: settings.record(
+            "sobol", design_table(chosen, designs), samples=samples, params=[f.key for f in chosen]
+        ),
+    )
     table, convergence, skipped = analyse(chosen, means, samples, settings.sample_seed)
     for key, why in skipped.items():
         log.warning("Sobol: outcome %s left out: %s", key, why)
