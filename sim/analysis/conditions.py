@@ -143,7 +143,7 @@ def _evaluate(node: ast.AST, columns: dict[str, np.ndarray]) -> np.ndarray:
     for op, right_node in zip(node.ops, node.comparators, strict=True):
         right = _value(right_node, columns)
         with np.errstate(invalid="ignore"):
-            part = _COMPARE[type(op)](left, right)
+            part = _COMPARE[type(op)](left, right) & ~np.isnan(left) & ~np.isnan(right)
         result = part if result is None else np.logical_and(result, part)
         left = right
     return result
