@@ -247,6 +247,9 @@ def test_the_command_line_runs_morris_and_resumes_without_rerunning(tmp_path, mo
     assert main(argv) == 0
     first = pd.read_csv(out / "morris.csv")
     assert set(first["parameter"]) == {TWO_WAY, "demand.price_weight"}
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "Morris screening" in report and report.count("data:image/png;base64") == 1
+    assert 'data-table="morris-revenue_two_way"' in report
 
     def refuse(*args, **kwargs):
         raise AssertionError("a finished run was computed again")

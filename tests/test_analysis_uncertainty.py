@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.analysis.uncertainty import REST, SEEDS, decompose, html_section, summarise_sweep
+from sim.analysis.report import fragment
+from sim.analysis.uncertainty import REST, SEEDS, decompose, summarise_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -92,8 +93,9 @@ def test_an_uncertainty_sweep_draws_each_sample_once_for_every_seed(tmp_path):
     table = pd.read_csv(sweep / "comparison" / "uncertainty.csv")
     assert set(table["cell"]) == {"scenario=baseline", "scenario=reseller_evasion"}
     assert (sweep / "comparison" / "uncertainty.png").is_file()
-    fragment, figure = html_section(sweep / "comparison")
-    assert "Parameter uncertainty" in fragment and figure is not None
+    text, figures = fragment(sweep / "comparison")
+    assert "Parameter uncertainty" in text and "data:image/png;base64" in text
+    assert figures == [sweep / "comparison" / "uncertainty.png"]
     again = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env, timeout=600)
     logs = again.stdout + again.stderr
     assert again.returncode == 0 and logs.count("already finished with the same config") == 12
@@ -101,4 +103,4 @@ def test_an_uncertainty_sweep_draws_each_sample_once_for_every_seed(tmp_path):
 
 def test_an_ordinary_sweep_has_no_uncertainty_summary(tmp_path):
     assert summarise_sweep(tmp_path) is None
-    assert html_section(tmp_path) == ("", None)
+    assert fragment(tmp_path) == ("", [])

@@ -205,6 +205,9 @@ def run_command(args: argparse.Namespace) -> Path:
             factors=_names(args.factors),
             satisfice=args.satisfice,
         )
+    from sim.analysis.report import write_report
+
+    write_report(settings.out, f"python -m sim.analyze {args.command}: {settings.out}")
     return settings.out
 
 

@@ -15,7 +15,6 @@ splits the spread into the parameters together and the seeds only.
 
 from __future__ import annotations
 
-import html
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -179,39 +178,6 @@ def summarise_sweep(sweep_dir: Path, out_dir: Path | None = None) -> tuple[Path,
     out_dir = Path(out_dir) if out_dir is not None else sweep_dir / "comparison"
     csv = write_tables(out_dir, "uncertainty", table)[0]
     return csv, plot(table, out_dir / "uncertainty.png")
-
-
-def html_section(comparison_dir: Path) -> tuple[str, Path | None]:
-    """An HTML fragment for the sweep report, and its figure, when the folder has results.
-
-    For ``sim.sweep.report``: embed the returned figure the way the other figures are, and
-    append the fragment; both are empty (``"", None``) for an ordinary sweep.
-    """
-    comparison_dir = Path(comparison_dir)
-    table_file = comparison_dir / "uncertainty.csv"
-    if not table_file.is_file():
-        return "", None
-    table = pd.read_csv(table_file)
-    shown = table.assign(share=(table["share"] * 100).round(1))
-    rows = "".join(
-        "<tr>"
-        + "".join(
-            f"<td>{html.escape(str(v))}</td>"
-            for v in (r.cell, outcome(r.outcome).label, r.source, r.share)
-        )
-        + "</tr>"
-        for r in shown.itertuples(index=False)
-    )
-    fragment = (
-        "<h2>Parameter uncertainty</h2><p>Share of each outcome's spread across runs explained "
-        "by each uncertain parameter (first-order, RBD-FAST), by the seeds, and left to "
-        "interactions.</p>"
-        '<table class="numbers" data-table="uncertainty"><thead><tr><th class="text">cell</th>'
-        '<th class="text">outcome</th><th class="text">source</th><th>share (%)</th></tr>'
-        f"</thead><tbody>{rows}</tbody></table>"
-    )
-    figure = comparison_dir / "uncertainty.png"
-    return fragment, figure if figure.is_file() else None
 
 
 class UncertaintySummary(Callback):
