@@ -43,7 +43,7 @@ SIZES = {
     "full": {"trajectories": 10, "seeds": 3, "sobol": 128, "top": 5, "prim": 200, "robust": 50},
     "small": {"trajectories": 2, "seeds": 1, "sobol": 8, "top": 3, "prim": 30, "robust": 8},
 }
-SMALL_MODEL = {"customers.n": 200, "international.n": 40, "horizon": 24}
+SMALL_MODEL = {"customers.n": 200, "international.n": 40, "horizon": 36}
 
 
 def _commit() -> str:
@@ -137,16 +137,24 @@ def sobol_section(result: sobol.SobolResult) -> list[str]:
             **{c: [_g(v) for v in rows[c]] for c in ("S1", "S1_conf", "ST", "ST_conf")}
         )[["parameter", "S1", "S1_conf", "ST", "ST_conf"]]
         best = rows.sort_values("ST", ascending=False).iloc[0]
+        total, widest = rows["S1"].sum(), rows[["S1_conf", "ST_conf"]].to_numpy().max()
+        if total > 1.05 or widest > 0.25:
+            split = (
+                f"the sample is too small for a firm split (first-order indices sum to "
+                f"{_g(total)}, half-widths up to {_g(widest)}): rerun with a larger N"
+            )
+        else:
+            split = (
+                f"the first-order indices sum to {_g(total)}, so interactions among these "
+                f"parameters account for about {max(0.0, 1 - total):.0%} of the variance"
+            )
         lines += [
             f"### {outcome(key).label}",
             "",
             _table(shown),
             "",
             f"**Reading.** `{best['parameter']}` has the largest total index "
-            f"(ST {_g(best['ST'])} ± {_g(best['ST_conf'])}, S1 {_g(best['S1'])}); the "
-            f"first-order indices sum to {_g(rows['S1'].sum())}, so about "
-            f"{_g(max(0.0, 1 - rows['S1'].sum()))} of the variance is interactions, the other "
-            "factors' absence aside, or estimation noise.",
+            f"(ST {_g(best['ST'])} ± {_g(best['ST_conf'])}, S1 {_g(best['S1'])}); {split}.",
             "",
         ]
     if "convergence" in result.figures:
@@ -165,24 +173,28 @@ def prim_section(result: prim.PrimResult, condition: str) -> list[str]:
     boxes = result.boxes
     if boxes.empty:
         return [*lines, "**Reading.** No box: see the note above.", ""]
-    first = boxes[boxes["box"] == 1]
+    first = boxes[boxes["box"] == 1].copy()
+    first["qp"] = first[["qp_lower", "qp_upper"]].min(axis=1)
     shown = first.assign(
-        min=[_g(v) for v in first["min"]],
-        max=[_g(v) for v in first["max"]],
-        range_min=[_g(v) for v in first["range_min"]],
-        range_max=[_g(v) for v in first["range_max"]],
-    )[["parameter", "min", "max", "range_min", "range_max", "coverage", "density"]]
+        **{c: [_g(v) for v in first[c]] for c in ("min", "max", "range_min", "range_max", "qp")}
+    )[["parameter", "min", "max", "range_min", "range_max", "qp", "coverage", "density"]]
+    firm = first[first["qp"] < 0.05].sort_values("qp")
+    named = firm if not firm.empty else first
     limits = "; ".join(
-        f"`{r.parameter}` in [{_g(r.min)}, {_g(r.max)}]" for r in first.itertuples(index=False)
+        f"`{r.parameter}` in [{_g(r.min)}, {_g(r.max)}] of [{_g(r.range_min)}, {_g(r.range_max)}]"
+        for r in named.itertuples(index=False)
     )
+    weak = len(first) - len(named)
     lines += [
         _table(shown),
         "",
         _figure(result.figures["tradeoff_1"], "analysis_prim_trajectory.png"),
         "",
-        f"**Reading.** The condition holds mostly when {limits}: that box holds "
-        f"{first['coverage'].iloc[0]:.0%} of the worlds meeting the condition (coverage), and "
-        f"{first['density'].iloc[0]:.0%} of the worlds inside it meet it (density).",
+        f"**Reading.** The condition holds mostly when {limits}"
+        + (f" ({weak} further restriction(s) are not significant, quasi-p >= 0.05)" if weak else "")
+        + f": that box holds {first['coverage'].iloc[0]:.0%} of the worlds meeting the condition "
+        f"(coverage), and {first['density'].iloc[0]:.0%} of the worlds inside it meet it "
+        "(density).",
         "",
     ]
     return lines
@@ -230,7 +242,8 @@ def main() -> None:
     parser.add_argument("--condition", help="PRIM condition (default: leakage 25%% above baseline)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(message)s")
-    logging.getLogger("MESA").setLevel(logging.WARNING)
+    for noisy in ("MESA", "EMA", "ema_workbench", "matplotlib"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     size = SIZES["small" if args.small else "full"]
     common = {**(SMALL_MODEL if args.small else {}), **parse_sets(args.set)}
     base = Settings(

@@ -257,3 +257,26 @@ def test_the_command_line_runs_morris_and_resumes_without_rerunning(tmp_path, mo
     monkeypatch.setattr(runs_module, "simulate_summary", refuse)
     assert main(argv) == 0
     pd.testing.assert_frame_equal(pd.read_csv(out / "morris.csv"), first)
+
+
+def test_confidence_intervals_are_reproducible_whatever_the_global_random_state():
+    from sim.analysis.experiment import bootstrap_seed
+    from sim.analysis.space import REAL, UNCERTAINTY, Factor
+
+    factors = [Factor(k, UNCERTAINTY, REAL) for k in ("a", "b", "c")]
+    seed = bootstrap_seed(0)
+    unit = sobol.sample(factors, 16, 0)
+    means = pd.DataFrame({"fines": unit[:, 0] * 3 + unit[:, 1] ** 2})
+    np.random.seed(1)  # noqa: NPY002 - the legacy global state SALib falls back on
+    first = sobol.analyse(factors, means, 16, seed)[0]
+    np.random.seed(2)  # noqa: NPY002 - the legacy global state SALib falls back on
+    second = sobol.analyse(factors, means, 16, seed)[0]
+    pd.testing.assert_frame_equal(first, second)
+    assert first.set_index("parameter").loc["c", "ST"] == 0.0
+    unit = morris.sample(factors, 4, 4, 0)
+    means = pd.DataFrame({"fines": unit[:, 0] * 3 + unit[:, 1] ** 2})
+    np.random.seed(1)  # noqa: NPY002 - the legacy global state SALib falls back on
+    first = morris.analyse(factors, unit, means, 4, seed)[0]
+    np.random.seed(2)  # noqa: NPY002 - the legacy global state SALib falls back on
+    pd.testing.assert_frame_equal(first, morris.analyse(factors, unit, means, 4, seed)[0])
+    assert first.set_index("parameter").loc["a", "rank"] == 1

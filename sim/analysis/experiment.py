@@ -129,6 +129,15 @@ def save_figure(fig: Figure, path: Path) -> Path:
     return atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
 
 
+def bootstrap_seed(sample_seed: int, stream: int = 1) -> int:
+    """A non-zero seed for SALib's bootstrap, derived from ``sample_seed`` by a SeedSequence.
+
+    SALib's Sobol analysis treats a seed of 0 as no seed at all (its confidence intervals
+    would then change from call to call); a derived 32-bit seed avoids that for every seed.
+    """
+    return int(np.random.SeedSequence([sample_seed, stream]).generate_state(1)[0]) or 1
+
+
 def unit_problem(factors: Sequence[Factor]) -> dict[str, Any]:
     """A SALib problem over the unit cube, one dimension per factor (decoded by the factor)."""
     return {

@@ -23,6 +23,7 @@ from SALib.sample import morris as morris_sample
 
 from sim.analysis.experiment import (
     Settings,
+    bootstrap_seed,
     design_table,
     run_designs,
     save_figure,
@@ -144,7 +145,7 @@ def run(
             factors=[f.key for f in chosen],
         ),
     )
-    table, skipped = analyse(chosen, unit, means, levels, settings.sample_seed)
+    table, skipped = analyse(chosen, unit, means, levels, bootstrap_seed(settings.sample_seed))
     for key, why in skipped.items():
         log.warning("Morris: outcome %s left out: %s", key, why)
     write_tables(settings.out, "morris", table)

@@ -63,10 +63,10 @@ class PrimResult:
     notes: list[str] = field(default_factory=list)
 
 
-def latin_sample(factors: list[Factor], samples: int, seed: int) -> np.ndarray:
+def latin_sample(factors: list[Factor], samples: int, seed: int, minimum: int = 10) -> np.ndarray:
     """A Latin hypercube over the unit cube of ``factors`` (SALib), ``samples`` rows."""
-    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 10:
-        raise ConfigError(f"samples = {samples!r}: at least 10")
+    if isinstance(samples, bool) or not isinstance(samples, int) or samples < minimum:
+        raise ConfigError(f"samples = {samples!r}: at least {minimum}")
     return latin.sample(unit_problem(factors), samples, seed=seed)
 
 

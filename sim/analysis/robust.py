@@ -258,7 +258,7 @@ def run(
     space = settings.space()
     pool = list(space.uncertainties) + list(space.levers)
     chosen = space.select(factors, pool) if factors else list(space.uncertainties)
-    worlds = space.designs(chosen, latin_sample(chosen, samples, settings.sample_seed))
+    worlds = space.designs(chosen, latin_sample(chosen, samples, settings.sample_seed, 2))
     designs, index = [], []
     for policy in chosen_policies:
         fixed = _fixed_by(policy)

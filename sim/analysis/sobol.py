@@ -25,6 +25,7 @@ from SALib.sample import sobol as sobol_sample
 
 from sim.analysis.experiment import (
     Settings,
+    bootstrap_seed,
     design_table,
     run_designs,
     save_figure,
@@ -209,7 +210,9 @@ def run(
             "sobol", design_table(chosen, designs), samples=samples, params=[f.key for f in chosen]
         ),
     )
-    table, convergence, skipped = analyse(chosen, means, samples, settings.sample_seed)
+    table, convergence, skipped = analyse(
+        chosen, means, samples, bootstrap_seed(settings.sample_seed)
+    )
     for key, why in skipped.items():
         log.warning("Sobol: outcome %s left out: %s", key, why)
     write_tables(settings.out, "sobol", table)
