@@ -37,7 +37,6 @@ from sim.metrics import format_value  # noqa: E402
 from sim.paths import ROOT  # noqa: E402
 
 DOCS = ROOT / "docs"
-FIGURES = DOCS / "figures"
 LEAKAGE, REVENUE = "leakage_capability", "revenue_intermediary"
 SIZES = {
     "full": {"trajectories": 10, "seeds": 3, "sobol": 128, "top": 5, "prim": 200, "robust": 50},
@@ -56,9 +55,10 @@ def _commit() -> str:
         return "unknown"
 
 
-def _figure(src: Path, name: str) -> str:
-    FIGURES.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(src, FIGURES / name)
+def _figure(src: Path, name: str, docs: Path) -> str:
+    figures = docs / "figures"
+    figures.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, figures / name)
     return f"![{name}](figures/{name})"
 
 
@@ -73,7 +73,7 @@ def _g(value: float) -> str:
     return f"{value:.3g}"
 
 
-def morris_section(result: morris.MorrisResult) -> list[str]:
+def morris_section(result: morris.MorrisResult, docs: Path) -> list[str]:
     table = result.table
     lines = [
         "## Morris screening: what moves the outcomes",
@@ -100,7 +100,7 @@ def morris_section(result: morris.MorrisResult) -> list[str]:
             "",
             _table(shown),
             "",
-            _figure(result.figures[key], f"analysis_morris_{key}.png"),
+            _figure(result.figures[key], f"analysis_morris_{key}.png", docs),
             "",
             f"**Reading.** The five most influential factors for {outcome(key).label} are "
             + ", ".join(f"`{p}`" for p in top["parameter"])
@@ -119,7 +119,7 @@ def morris_section(result: morris.MorrisResult) -> list[str]:
     return lines
 
 
-def sobol_section(result: sobol.SobolResult) -> list[str]:
+def sobol_section(result: sobol.SobolResult, docs: Path) -> list[str]:
     table = result.table
     lines = [
         "## Sobol indices of the top parameters",
@@ -158,11 +158,14 @@ def sobol_section(result: sobol.SobolResult) -> list[str]:
             "",
         ]
     if "convergence" in result.figures:
-        lines += [_figure(result.figures["convergence"], "analysis_sobol_convergence.png"), ""]
+        lines += [
+            _figure(result.figures["convergence"], "analysis_sobol_convergence.png", docs),
+            "",
+        ]
     return lines
 
 
-def prim_section(result: prim.PrimResult, condition: str) -> list[str]:
+def prim_section(result: prim.PrimResult, condition: str, docs: Path) -> list[str]:
     lines = [
         "## Scenario discovery (PRIM)",
         "",
@@ -188,7 +191,7 @@ def prim_section(result: prim.PrimResult, condition: str) -> list[str]:
     lines += [
         _table(shown),
         "",
-        _figure(result.figures["tradeoff_1"], "analysis_prim_trajectory.png"),
+        _figure(result.figures["tradeoff_1"], "analysis_prim_trajectory.png", docs),
         "",
         f"**Reading.** The condition holds mostly when {limits}"
         + (f" ({weak} further restriction(s) are not significant, quasi-p >= 0.05)" if weak else "")
@@ -200,7 +203,7 @@ def prim_section(result: prim.PrimResult, condition: str) -> list[str]:
     return lines
 
 
-def robust_section(result: robust.RobustResult, conditions: list[str]) -> list[str]:
+def robust_section(result: robust.RobustResult, conditions: list[str], docs: Path) -> list[str]:
     verdicts = result.policies.copy()
     table = result.table
     worst = table.pivot(index="policy", columns="outcome", values="max_regret")
@@ -224,7 +227,7 @@ def robust_section(result: robust.RobustResult, conditions: list[str]) -> list[s
         "",
         _table(shown),
         "",
-        _figure(result.figures["regret"], "analysis_robust.png"),
+        _figure(result.figures["regret"], "analysis_robust.png", docs),
         "",
         f"**Reading.** Lowest worst-case regret on leakage: `{best[LEAKAGE]}`; on intermediary "
         f"revenue: `{best[REVENUE]}`. Non-dominated on the mean outcomes: {front}.",
@@ -239,6 +242,7 @@ def main() -> None:
     parser.add_argument("--n-jobs", type=int, default=1)
     parser.add_argument("--small", action="store_true", help="tiny sizes, to check the page")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--docs", type=Path, default=DOCS, help="where analysis.md goes")
     parser.add_argument("--condition", help="PRIM condition (default: leakage 25%% above baseline)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(message)s")
@@ -285,13 +289,14 @@ def main() -> None:
         + "; ".join(f"{outcome(k).label} {format_value(k, v)}" for k, v in mean.items())
         + ".",
         "",
-        *morris_section(m),
-        *sobol_section(s),
-        *prim_section(p, condition),
-        *robust_section(r, satisfice),
+        *morris_section(m, args.docs),
+        *sobol_section(s, args.docs),
+        *prim_section(p, condition, args.docs),
+        *robust_section(r, satisfice, args.docs),
     ]
-    (DOCS / "analysis.md").write_text("\n".join(lines), encoding="utf-8")
-    logging.info("Wrote %s", DOCS / "analysis.md")
+    args.docs.mkdir(parents=True, exist_ok=True)
+    (args.docs / "analysis.md").write_text("\n".join(lines), encoding="utf-8")
+    logging.info("Wrote %s", args.docs / "analysis.md")
 
 
 if __name__ == "__main__":
