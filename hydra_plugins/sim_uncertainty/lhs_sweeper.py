@@ -71,7 +71,13 @@ class LatinHypercubeSweeper(BasicSweeper):
 
     def draws(self) -> tuple[list[str], list[dict[str, Any]]]:
         """The uncertain keys and one dict of values per sample (SALib's Latin hypercube)."""
-        from SALib.sample import latin
+        try:
+            from SALib.sample import latin
+        except ImportError:
+            raise ImportError(
+                "+uncertainty=lhs needs SALib: install the analysis extra, "
+                "pip install -e '.[analysis]'"
+            ) from None
 
         from sim.analysis.space import declare_space
 

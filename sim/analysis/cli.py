@@ -217,6 +217,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     matplotlib.use("Agg")
     args = build_parser().parse_args(argv)
+    try:
+        import ema_workbench  # noqa: F401
+        import SALib  # noqa: F401
+    except ImportError as e:
+        print(
+            f"Error: {e.name} is missing: install the analysis extra, pip install -e '.[analysis]'",
+            file=sys.stderr,
+        )
+        return 2
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s][%(name)s] %(message)s")
     for noisy in ("MESA", "matplotlib", "EMA", "ema_workbench"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
