@@ -218,8 +218,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     matplotlib.use("Agg")
     args = build_parser().parse_args(argv)
     try:
-        import ema_workbench  # noqa: F401
         import SALib  # noqa: F401
+
+        from sim.analysis.ema import _ema
+
+        _ema()
     except ImportError as e:
         print(
             f"Error: {e.name} is missing: install the analysis extra, pip install -e '.[analysis]'",
