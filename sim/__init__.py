@@ -10,17 +10,19 @@ From Python (no Hydra working-directory tricks, no files unless asked)::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sim.validate import ConfigError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from sim.model import MarketModel
     from sim.runner import RunResult
 
-__all__ = ["ConfigError", "MarketModel", "RunResult", "run"]
+__all__ = ["ConfigError", "MarketModel", "RunResult", "run", "run_many"]
 
 
 def run(
@@ -45,6 +47,45 @@ def run(
         plots = plots_wanted(config, sweep=False) if plots is None else plots
         write_results(result, Path(output_dir), plots=plots)
     return result
+
+
+def run_many(
+    designs: Sequence[Mapping[str, Any]],
+    *,
+    seeds: int | Sequence[int] = 1,
+    n_jobs: int = 1,
+    folder: str | Path | None = None,
+    scenario: str | None = None,
+    common: Mapping[str, Any] | None = None,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Run every design for the same seeds; one tidy row per design and seed.
+
+    ``designs`` is a list of plain dicts: config keys (``"demand.price_weight": 0.8``) set
+    parameters from month 0, ``"LEVER@MONTH"`` keys (``"us.rule_level@12": 0.5``) move a
+    policy lever through a scenario event, ``"scenario"`` picks the starting scenario
+    (default ``scenario``, else baseline). Numpy scalars are accepted. ``common`` applies to
+    every design (``{"customers.n": 500, "horizon": 24}``). ``seeds`` is a count (``range``)
+    or a list, the same for every design (common random numbers). Every design is checked
+    first: an unknown key, a wrong type or a value out of range raises :class:`ConfigError`
+    naming the design, the key and the value, and nothing runs. ``n_jobs`` worker processes
+    (-1: one per core) give the same numbers as one. With ``folder``, finished runs are kept
+    there and a rerun computes only the missing ones.
+
+    Columns: ``design`` (position in the list), ``scenario``, ``seed``, each design key,
+    ``status``, ``error``, ``seconds``, then every summary figure.
+    """
+    from sim.analysis.runs import run_many as _run_many
+
+    return _run_many(
+        designs,
+        seeds=seeds,
+        n_jobs=n_jobs,
+        folder=folder,
+        scenario=scenario,
+        common=common,
+        progress=progress,
+    )
 
 
 def __getattr__(name: str):
