@@ -97,6 +97,10 @@ CITATIONS: dict[str, str] = {
         "China's cross-border data-flow provisions of March 2024, which raised the thresholds "
         "that trigger data-export security reviews."
     ),
+    "verge-2023": (
+        "The Verge, December 2023 (secondary): ByteDance used the API, mostly through the "
+        "cloud provider, to train and evaluate its own model, and its account was suspended."
+    ),
     "extraction-2026": (
         "Anthropic's disclosure of February 2026 (and secondary analyses): about 24,000 "
         "fraudulent accounts and more than 16M exchanges from three Chinese labs through proxy "
@@ -117,6 +121,8 @@ CITATIONS: dict[str, str] = {
 # Parameter key (``<name>`` for an entry of a dict section) -> the citations behind it.
 # Every parameter whose schema source cites facts.md must appear here, and only those.
 FACT_SOURCES: dict[str, tuple[str, ...]] = {
+    "start": ("verge-2023", "info-2024"),
+    "customers.archetypes": ("info-2024", "bloomberg-2026"),
     "customers.budget_total_musd": ("info-2024", "bloomberg-2026"),
     "customers.budget_growth": ("info-2024", "bloomberg-2026"),
     "customers.approval_min_budget_musd": ("bloomberg-2026",),
@@ -155,7 +161,8 @@ FACT_SOURCES: dict[str, tuple[str, ...]] = {
 NOT_PARAMETERS = ("scenario",)
 
 EVENT_FIELDS: dict[str, str] = {
-    "month": "Month (0-based) from which the event applies; must lie inside the horizon",
+    "month": "Month (0-based, month 0 is `start`) from which the event applies; must lie inside the run",
+    "date": "Or the calendar month (YYYY-MM) from which it applies; give one of month and date",
     "lever": "Name of the lever to move (table above), or a per-agent form",
     "value": "New value: a number, true/false, or a list of sector names, by lever kind",
     "ramp": "Months over which a number lever moves linearly to the value (0 or 1: at once)",

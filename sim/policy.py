@@ -88,6 +88,9 @@ LEVERS: dict[str, Lever] = {
     "domestic.price_cut": Lever(
         "domestic", "cut_price", SHOCK, "One-off domestic price cut (share)", 0, 1
     ),
+    "domestic.growth": Lever(
+        "domestic", "growth", NUMBER, "Domestic providers' own capability growth a month", 0, 1
+    ),
     "domestic.capability_jump": Lever(
         "domestic", "jump_capability", SHOCK, "One-off domestic capability jump (index points)", 0
     ),
