@@ -13,7 +13,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from sim.config import register_plugins
+from sim.config import check_command_line, register_plugins
 
 register_plugins()
 log = logging.getLogger("sim")
@@ -59,4 +59,5 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
+    check_command_line(sys.argv[1:])  # before Hydra creates any folder
     main()
