@@ -65,7 +65,10 @@ def peak_kib() -> int:
 
 def worker(params: dict[str, Any]) -> dict[str, Any]:
     """One case in this fresh process: peak memory and time of each stage."""
+    from dataclasses import replace
+
     from sim.config import as_config, compose
+    from sim.limits import Sizes, estimate
     from sim.model import MarketModel
     from sim.runner import RunResult, customers_table, write_results
 
@@ -86,12 +89,19 @@ def worker(params: dict[str, Any]) -> dict[str, Any]:
     t3 = time.perf_counter()
     graph = model.network
     t4 = time.perf_counter()
+    sizes = Sizes.of(config)
+    unplotted, plotted = estimate(replace(sizes, plots=False)), estimate(replace(sizes, plots=True))
     return {
+        "estimated_edges": sizes.edges,
+        "estimated_memory_run": unplotted.total_memory,
+        "estimated_memory_network": plotted.total_memory,
+        "estimated_seconds": unplotted.seconds,
         "params": params,
         "customers": model.population.size,
         "edges": int(model.adjacency.nnz // 2),
         "international": model.international.size,
         "months": config.horizon,
+        "memory_imports": base * 1024,
         "memory_run": (run_kib - base) * 1024,
         "memory_network": (peak_kib() - base) * 1024,
         "graph_nodes": graph.number_of_nodes(),
@@ -180,6 +190,14 @@ def main() -> None:
             f"{name:<15}{r['customers']:>10,}{r['edges']:>10,}{r['international']:>10,}"
             f"{r['months']:>8,}{r['memory_run'] / 2**20:>10.1f}{r['memory_network'] / 2**20:>11.1f}"
             f"{r['seconds_build']:>9.2f}{r['seconds_steps']:>9.2f}{r['seconds_network']:>9.2f}"
+        )
+    print("\nsim/limits.py's estimate against the measurement (memory including imports):")
+    print(f"{'case':<15}{'edges est':>12}{'MiB est':>9}{'+graph est':>11}{'s est':>8}{'s meas':>8}")
+    for name, r in results.items():
+        print(
+            f"{name:<15}{r['estimated_edges']:>12,.0f}{r['estimated_memory_run'] / 2**20:>9.0f}"
+            f"{r['estimated_memory_network'] / 2**20:>11.0f}{r['estimated_seconds']:>8.1f}"
+            f"{r['seconds_build'] + r['seconds_steps']:>8.1f}"
         )
     costs = unit_costs(results)
     print(f"\n{'quantity':<55}{'fixed':>11}" + "".join(f"{'per ' + z:>14}" for z in SIZES))

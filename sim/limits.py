@@ -8,9 +8,12 @@ Three kinds of limit, each stated here and checked by :mod:`sim.validate` before
    most and the largest value that would fit.
 2. **Time**: a run estimated to take more than :data:`MAX_SECONDS` on the reference machine
    is refused the same way (split a big study into a sweep of smaller runs instead).
-3. **Numbers**: every parameter is at most :data:`MAX_MAGNITUDE` in size, and every quantity
-   that compounds over the horizon (budgets, capabilities, falling prices) grows by at most
-   :data:`MAX_GROWTH`, so no headline can overflow to ``inf`` or turn into ``NaN``.
+3. **Numbers**: every parameter is at most :data:`MAX_MAGNITUDE` in size (integers at most
+   :data:`MAX_INTEGER`), and every quantity that compounds over the horizon (budgets,
+   capabilities, falling prices) changes by a factor of at most :data:`MAX_GROWTH`, so no
+   headline can overflow to ``inf`` or turn into ``NaN``.
+
+Every refusal names the key, its value, the estimate and the largest value that would fit.
 
 The estimate is deliberately a simple formula that is easy to re-measure when the model
 changes: ``benchmarks/bench_limits.py`` prints every cost below.
@@ -31,6 +34,10 @@ from typing import Any
 #: 1e12 and every compounding factor at most :data:`MAX_GROWTH`, the largest product stays
 #: near 1e240 even over ten million customer-months, below the float limit of 1.8e308.
 MAX_MAGNITUDE = 1e12
+
+#: The largest integer parameter (``seed`` excepted): months and counts live in 32-bit
+#: arrays in the model (at most 2.1e9), and a month plus a duration must still fit.
+MAX_INTEGER = 10**9
 
 #: The largest factor by which a quantity may compound over the horizon (see module doc).
 MAX_GROWTH = 1e100
@@ -228,52 +235,57 @@ KEYS = {
 }
 
 
-def _allowed(sizes: Sizes, part: str, fits: Callable[[Sizes], bool]) -> str:
+def _allowed(sizes: Sizes, part: str, fits: Callable[[Sizes], bool]) -> str | None:
+    """``KEY <= VALUE`` for the largest value of ``part`` that fits, with the larger value
+    that fits without the network plot; None when not even the smallest value fits."""
     field = KEYS[part]
     key = "network.attach" if part == "network" else part
-    text = f"{key} <= {_largest_fitting(sizes, field, fits):,}"
-    if sizes.plots:
-        unplotted = _largest_fitting(replace(sizes, plots=False), field, fits)
-        text += f" ({unplotted:,} with output.plots=false, which skips the network plot)"
-    return text
+    best = _largest_fitting(sizes, field, fits)
+    unplotted = _largest_fitting(replace(sizes, plots=False), field, fits) if sizes.plots else best
+    if unplotted < 1:
+        return None
+    if unplotted == best:
+        return f"{key} <= {best:,}"
+    return f"{key} <= {best:,} ({unplotted:,} with output.plots=false, no network plot)"
+
+
+def _what(sizes: Sizes, part: str) -> str:
+    if part == "network":
+        return (
+            f"network.attach = {sizes.attach} and network.cross_sector_degree = "
+            f"{sizes.cross_sector_degree} (about {sizes.edges:,.0f} knowledge links)"
+        )
+    return f"{part} = {getattr(sizes, KEYS[part]):,}"
 
 
 def check_size(cfg: Any, problems: list[str], memory: int | None = None) -> None:
-    """Refuse a config whose estimated memory or time is beyond the limits (see module doc).
+    """Refuse a config whose estimated memory or time is beyond the limits (see module doc),
+    naming the size that costs the most and the largest values that would fit.
 
     ``memory`` is the bytes available (default: :func:`available_memory`; None skips it).
     """
     sizes = Sizes.of(cfg)
     est = estimate(sizes)
     available = available_memory() if memory is None else memory
+    parts = [k for k in est.memory if k != "fixed"]
     if available is not None and est.total_memory > available:
-        part = max((k for k in est.memory if k != "fixed"), key=lambda k: est.memory[k])
-        what = (
-            f"network.attach = {sizes.attach} and network.cross_sector_degree = "
-            f"{sizes.cross_sector_degree} (about {sizes.edges:,.0f} knowledge links)"
-            if part == "network"
-            else f"{part} = {getattr(sizes, KEYS[part]):,}"
-        )
-
-        def fits(s: Sizes) -> bool:
-            return estimate(s).total_memory <= available
-
+        part = max(parts, key=lambda k: est.memory[k])
+        allowed = _allowed(sizes, part, lambda s: estimate(s).total_memory <= available)
         problems.append(
-            f"{what}: the run needs an estimated {_gib(est.total_memory)} of memory "
-            f"({_gib(est.memory[part])} for {part}), more than the {_gib(available)} "
-            f"available; allowed here: {_allowed(sizes, part, fits)}"
+            f"{_what(sizes, part)}: the run needs an estimated {_gib(est.total_memory)} of "
+            f"memory ({_gib(est.memory[part])} for {part}), more than the {_gib(available)} "
+            f"available; allowed here: {allowed or 'nothing this size'}"
         )
     if est.seconds > MAX_SECONDS:
-
-        def quick(s: Sizes) -> bool:
-            return estimate(s).seconds <= MAX_SECONDS
-
-        size_part = max(("customers.n", "network", "international.n"), key=est.memory.get)
+        part = max((k for k in parts if k != "horizon"), key=lambda k: est.memory[k])
+        options = [
+            _allowed(sizes, p, lambda s: estimate(s).seconds <= MAX_SECONDS)
+            for p in ("horizon", part)
+        ]
         problems.append(
-            f"horizon = {sizes.horizon:,} with customers.n = {sizes.customers:,}: the run "
-            f"would take an estimated {_hours(est.seconds)}, more than the limit of "
-            f"{_hours(MAX_SECONDS)}; allowed: {_allowed(sizes, 'horizon', quick)}, "
-            f"or {_allowed(sizes, size_part, quick)}"
+            f"{_what(sizes, part)} with horizon = {sizes.horizon:,}: the run would take an "
+            f"estimated {_hours(est.seconds)}, more than the limit of {_hours(MAX_SECONDS)}; "
+            f"allowed: {' or '.join(o for o in options if o) or 'nothing this size'}"
         )
 
 
@@ -283,13 +295,15 @@ def check_size(cfg: Any, problems: list[str], memory: int | None = None) -> None
 @dataclass(frozen=True)
 class Compounding:
     """A quantity that compounds month by month: by ``per_month`` (log10) for ``months``
-    months, times a one-off ``extra`` (log10), under the config key ``key``."""
+    months, times a one-off ``extra`` (log10), under the config key ``key``; ``zeroing_events``
+    are the scenario events that would cut a price to zero."""
 
     key: str
     what: str
     per_month: float
     months: int
     extra: float = 0.0
+    zeroing_events: tuple[int, ...] = ()
 
     @property
     def log10_factor(self) -> float:
@@ -336,8 +350,8 @@ def compounding(cfg: Any) -> list[Compounding]:
             )
         )
     cuts = [
-        -math.log10(1.0 - float(ev.value)) if float(ev.value) < 1 else math.inf
-        for ev in cfg.scenario.events
+        (i, float(ev.value))
+        for i, ev in enumerate(cfg.scenario.events)
         if ev.lever == "domestic.price_cut"
         and isinstance(ev.value, int | float)
         and not isinstance(ev.value, bool)
@@ -348,7 +362,8 @@ def compounding(cfg: Any) -> list[Compounding]:
             "the domestic price falls" + (" (with its price-cut events)" if cuts else ""),
             falls(cfg.domestic.price_decline),
             months,
-            math.fsum(cuts),
+            math.fsum(-math.log10(1.0 - cut) for _, cut in cuts if cut < 1),
+            tuple(i for i, cut in cuts if cut >= 1),
         )
     )
     return out
@@ -359,12 +374,12 @@ def check_numbers(cfg: Any, problems: list[str]) -> None:
     naming the rate, the horizon and the largest rate and horizon that would stay within it."""
     limit = math.log10(MAX_GROWTH)
     for c in compounding(cfg):
+        problems.extend(
+            f"scenario.events.{i}.value = {cfg.scenario.events[i].value}: a domestic price cut "
+            "of 1 or more makes the price zero; allowed: cuts below 1"
+            for i in c.zeroing_events
+        )
         if c.log10_factor <= limit:
-            continue
-        if math.isinf(c.extra):
-            problems.append(
-                f"{c.key}: a domestic.price_cut event of 1 makes the price zero; allowed: cuts below 1"
-            )
             continue
         room = limit - c.extra
         rate = 10 ** (room / c.months) - 1 if c.months else math.inf

@@ -142,6 +142,11 @@ def _leaf_problems(value: Any, key: str, problems: list[str]) -> None:
     elif key == "seed":
         if value >= MAX_SEED:
             problems.append(f"seed = {value}: too large, allowed below 2**128")
+    elif isinstance(value, int) and abs(value) > limits.MAX_INTEGER:
+        problems.append(
+            f"{key} = {value}: larger than the limit of 1e{math.log10(limits.MAX_INTEGER):.0f} "
+            "on any whole-number parameter (sim/limits.py)"
+        )
     elif abs(value) > limits.MAX_MAGNITUDE:
         problems.append(
             f"{key} = {value}: larger than the limit of 1e{math.log10(limits.MAX_MAGNITUDE):.0f} "

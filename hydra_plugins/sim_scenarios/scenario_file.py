@@ -99,7 +99,7 @@ def _check_values(value: Any, key: str, file: Path) -> None:
         for k, v in value.items():
             if not isinstance(k, str):
                 raise ScenarioFileError(
-                    f"Scenario file {file}: key {k!r} under '{key}' is not text"
+                    f"Scenario file {file}: key {k!r} under {key or 'the top level'!r} is not text"
                 )
             _check_values(v, f"{key}.{k}" if key else k, file)
     elif isinstance(value, list):
