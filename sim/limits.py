@@ -212,7 +212,10 @@ def _hours(s: float) -> str:
 
 
 def _largest_fitting(sizes: Sizes, field: str, fits: Callable[[Sizes], bool]) -> float:
-    """The largest value of ``field`` (others fixed) for which ``fits`` holds, by bisection."""
+    """The largest value of ``field``, at most its current one (others fixed), for which
+    ``fits`` holds, by bisection."""
+    if fits(sizes):
+        return getattr(sizes, field)
     lo, hi = 0.0, float(getattr(sizes, field))
     as_int = isinstance(getattr(sizes, field), int)
     for _ in range(200):
@@ -246,6 +249,8 @@ def _allowed(sizes: Sizes, part: str, fits: Callable[[Sizes], bool]) -> str | No
         return None
     if unplotted == best:
         return f"{key} <= {best:,}"
+    if unplotted == getattr(sizes, field):
+        return f"{key} <= {best:,}, or this size with output.plots=false (no network plot)"
     return f"{key} <= {best:,} ({unplotted:,} with output.plots=false, no network plot)"
 
 

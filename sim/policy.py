@@ -151,14 +151,14 @@ def check_levers(levers: Mapping[str, Lever]) -> None:
         module, cls = OWNERS[lever.owner]
         attrs, methods = agent_members(module, cls)
         if lever.kind == SHOCK:
-            wanted, kind = methods, "method"
+            wanted, kind = methods, f"a method of {cls}"
         else:
-            wanted, kind = attrs, "attribute set in __init__"
+            wanted, kind = attrs, f"an attribute {cls}.__init__ sets"
         if lever.attr not in wanted:
             close = difflib.get_close_matches(lever.attr, wanted, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise LeverTableError(
-                f"sim/policy.py LEVERS[{name!r}]: {lever.attr!r} is not a {kind} of {cls} "
+                f"sim/policy.py LEVERS[{name!r}]: {lever.attr!r} is not {kind} "
                 f"({module}){hint}; allowed: {sorted(wanted)}"
             )
 

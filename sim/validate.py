@@ -149,7 +149,8 @@ def _leaf_problems(value: Any, key: str, problems: list[str]) -> None:
         )
     elif abs(value) > limits.MAX_MAGNITUDE:
         problems.append(
-            f"{key} = {value}: larger than the limit of 1e{math.log10(limits.MAX_MAGNITUDE):.0f} "
+            f"{key} = {value:.6g}: larger than the limit of "
+            f"1e{math.log10(limits.MAX_MAGNITUDE):.0f} "
             "on any parameter (sim/limits.py)"
         )
 
