@@ -9,10 +9,11 @@ rules for the command line and the API, so an unknown key is refused with the ke
 allowed whether or not it carries Hydra's ``+`` or ``++``. The rules for an override:
 
 - the key is one the schema knows (entries of mappings such as ``developers.NAME`` are
-  free names, their fields are not); each key at most once;
+  free names, their fields are not); as in Hydra, a later override of a key wins;
 - no interpolation (``${...}``) in the value: the simulator's parameters are plain values,
   never read from the environment or the clock (``hydra.*`` keys are Hydra's and exempt);
-- a config-group choice (``scenario=NAME``, ``+sweep=NAME``) is a plain name, never a path;
+- a config-group choice (``scenario=NAME``, ``+sweep=NAME``) is a plain name, never a path,
+  and so is ``scenario.name`` (it names the run's folder);
 - only entries of mappings and lists can be removed (``~intermediaries.second``), and a
   mapping cannot be set to ``{}`` (a merge would silently keep its entries);
 - numbers are finite and within :data:`sim.limits.MAX_MAGNITUDE`.
@@ -64,7 +65,8 @@ def register_plugins() -> None:
 
 def scenario_catalogue() -> str:
     """One line per available scenario: its name and the first sentence of its description."""
-    from hydra_plugins.sim_scenarios.scenario_file import ScenarioFileError, read, valid_name
+    from hydra_plugins.sim_scenarios.scenario_file import ScenarioFileError, valid_name
+    from hydra_plugins.sim_scenarios.scenario_source import load_scenario
     from sim.paths import scenario_dirs
 
     seen: dict[str, str] = {}
@@ -73,8 +75,8 @@ def scenario_catalogue() -> str:
             if file.stem in seen or not valid_name(file.stem):
                 continue
             try:
-                text = (read(file) or {}).get("scenario", {})
-                first = " ".join(str(text.get("description", "")).split()).split(". ")[0]
+                text = load_scenario(str(file), str(folder)).scenario.get("description", "")
+                first = " ".join(str(text).split()).split(". ")[0]
             except (ScenarioFileError, OSError, AttributeError):
                 first = "(refused: see python -m sim scenario=" + file.stem + ")"
             seen[file.stem] = first.rstrip(".")
@@ -132,15 +134,11 @@ def check_overrides(overrides: Sequence[str]) -> None:
     except HydraException as e:
         raise ConfigError(f"Invalid override: {e}") from None
     problems: list[str] = []
-    seen: set[str] = set()
     groups = config_groups()
     for override in parsed:
         key, text = override.key_or_group, override.input_line
         if key == "hydra" or key.startswith(("hydra.", "hydra/")):
             continue
-        if key in seen:
-            problems.append(f"{text}: {key} is given more than once")
-        seen.add(key)
         if "${" in text:
             problems.append(
                 f"{text}: interpolations (${{...}}) are not allowed in the simulator's "
@@ -160,6 +158,8 @@ def check_overrides(overrides: Sequence[str]) -> None:
         if error is not None:
             problems.append(f"{text}: {error}")
             continue
+        if key == "scenario.name" and not all(valid_name(v) for v in values):
+            problems.append(f"{text}: scenario.name names the run's folder: a plain name only")
         if override.is_delete():
             parent = schema_type(key.rpartition(".")[0])[0] if "." in key else None
             if not (is_mapping(parent) or is_list(parent)):

@@ -29,6 +29,7 @@ from typing import Any
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
+from hydra_plugins.sim_scenarios.scenario_file import valid_name
 from sim import limits
 from sim.policy import FLAG, NUMBER, SECTORS, SHOCK, lever_spec
 from sim.schema import Config
@@ -266,6 +267,11 @@ def _check_cross(cfg: DictConfig, problems: list[str]) -> None:
         for s in OmegaConf.select(cfg, key):
             if s not in sectors:
                 problems.append(f"{key}: unknown sector {s!r}, allowed {sorted(sectors)}")
+    if not valid_name(cfg.scenario.name):
+        problems.append(
+            f"scenario.name = {cfg.scenario.name!r}: a plain name (letters, digits, '_', '-', "
+            "inner dots), since it names the run's folder"
+        )
     if cfg.scenario.kind not in SCENARIO_KINDS:
         problems.append(f"scenario.kind = {cfg.scenario.kind!r}: allowed {list(SCENARIO_KINDS)}")
     if cfg.output.customers_format not in OUTPUT_FORMATS:

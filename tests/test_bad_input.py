@@ -37,7 +37,6 @@ OVERRIDES = [
     ("plus_misspelt_key", ["+horizont=3"], ["horizont", "did you mean 'horizon'"]),
     ("unknown_key", ["customers.colour=red"], ["customers.colour", "allowed: n,"]),
     ("empty_sectors", ["customers.sectors={}"], ["customers.sectors = {}", "at least one"]),
-    ("key_twice", ["seed=1", "seed=2"], ["seed", "more than once"]),
     ("remove_parameter", ["~customers.n"], ["customers.n", "cannot be removed"]),
     ("infinite_budget", ["customers.budget_total_musd=inf"], ["customers.budget_total_musd = inf"]),
     ("nan_budget", ["customers.budget_total_musd=nan"], ["customers.budget_total_musd = nan"]),
@@ -100,6 +99,7 @@ OVERRIDES = [
     ("scenario_as_path", ["scenario=../scenarios/baseline"], ["../scenarios/baseline", "plain"]),
     ("scenario_absolute", [f"scenario={ROOT}/scenarios/baseline"], [f"{ROOT}/scenarios", "plain"]),
     ("sweep_config_as_path", ["+sweep=../config"], ["sweep", "'../config'"]),
+    ("run_folder_as_path", ["scenario.name=../../x"], ["scenario.name=../../x", "plain name"]),
     ("out_of_range", ["us.audit_prob=1.5"], ["us.audit_prob = 1.5", "allowed [0, 1]"]),
     ("wrong_type", ["horizon=soon"], ["horizon", "soon"]),
 ]
@@ -122,6 +122,7 @@ API_CALLS = [
     ("model_empty_sectors", lambda tmp: _model(**{"customers.sectors": {}}), ConfigError, ["customers.sectors = {}"]),
     ("model_config_a_dict", lambda tmp: _model({"horizon": 3}), ConfigTypeError, ["config = {'horizon': 3}"]),
     ("model_seed_a_string", lambda tmp: _model(seed="3"), ConfigTypeError, ["seed = '3'"]),
+    ("model_name_a_path", lambda tmp: _model(**{"scenario.name": "/tmp/x"}), ConfigError, ["scenario.name = '/tmp/x'", "plain name"]),
     ("model_nan", lambda tmp: _model(**{"demand.price_weight": math.nan}), ConfigError, ["demand.price_weight = nan"]),
 ]  # fmt: skip
 
