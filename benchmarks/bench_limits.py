@@ -192,12 +192,18 @@ def main() -> None:
             f"{r['seconds_build']:>9.2f}{r['seconds_steps']:>9.2f}{r['seconds_network']:>9.2f}"
         )
     print("\nsim/limits.py's estimate against the measurement (memory including imports):")
-    print(f"{'case':<15}{'edges est':>12}{'MiB est':>9}{'+graph est':>11}{'s est':>8}{'s meas':>8}")
+    print(
+        f"{'case':<15}{'edges':>11}{'est':>11}{'MiB':>7}{'est':>7}{'+graph':>8}{'est':>7}"
+        f"{'s':>7}{'est':>7}"
+    )
     for name, r in results.items():
+        mib = lambda b: b / 2**20  # noqa: E731
         print(
-            f"{name:<15}{r['estimated_edges']:>12,.0f}{r['estimated_memory_run'] / 2**20:>9.0f}"
-            f"{r['estimated_memory_network'] / 2**20:>11.0f}{r['estimated_seconds']:>8.1f}"
-            f"{r['seconds_build'] + r['seconds_steps']:>8.1f}"
+            f"{name:<15}{r['edges']:>11,}{r['estimated_edges']:>11,.0f}"
+            f"{mib(r['memory_imports'] + r['memory_run']):>7.0f}{mib(r['estimated_memory_run']):>7.0f}"
+            f"{mib(r['memory_imports'] + r['memory_network']):>8.0f}"
+            f"{mib(r['estimated_memory_network']):>7.0f}"
+            f"{r['seconds_build'] + r['seconds_steps']:>7.1f}{r['estimated_seconds']:>7.1f}"
         )
     costs = unit_costs(results)
     print(f"\n{'quantity':<55}{'fixed':>11}" + "".join(f"{'per ' + z:>14}" for z in SIZES))

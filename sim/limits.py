@@ -47,11 +47,13 @@ MAX_SECONDS = 24 * 3600.0
 
 #: Per-unit costs measured by ``benchmarks/bench_limits.py`` on the reference machine (2
 #: cores, AMD EPYC, Python 3.11, numpy 2.4, networkx 3.6, mesa 3.3.1), rounded up. Memory is
-#: the peak resident set size added to the process; the two runs on 2026-11-27 agreed within
-#: 2%: 1,460-1,480 B per customer, 83-91 B per knowledge edge, 697 B per international
-#: customer, 5.1 kB per month, 23.5 MB fixed; the network plot adds 790-804 B per customer,
-#: 472-478 B per edge and 852 B per international customer (the networkx graph of the whole
-#: network). The interpreter with every import takes 155 MiB (182 MiB with matplotlib).
+#: the peak resident set size added to the process; three runs on 2026-11-27 agreed within
+#: 3%: 1,460-1,500 B per customer, 83-91 B per knowledge edge, 697 B per international
+#: customer, 5.0-5.1 kB per month, 23.5 MB fixed; the network plot adds 490-800 B per
+#: customer, 472-509 B per edge and 852 B per international customer (the networkx graph of
+#: the whole network). The interpreter with every import takes 155 MiB (182 MiB with
+#: matplotlib). Against the measured peaks of the benchmark's five cases (180 MiB to 1.7 GiB)
+#: the estimate is 2-18% high.
 BYTES_FIXED = 210 * 2**20
 BYTES_PER_CUSTOMER = 1_500
 BYTES_PER_EDGE = 95
@@ -61,11 +63,12 @@ BYTES_PER_CUSTOMER_PLOT = 810
 BYTES_PER_EDGE_PLOT = 480
 BYTES_PER_INTERNATIONAL_PLOT = 860
 
-#: Times on the same machine, shared with other work, so they vary about two-fold between
-#: runs (the larger of two runs, rounded up): building costs 9.5-11 us per customer, 5-6 us
-#: per edge and 8-15 us per international customer; a month costs 0.4-0.7 ms plus
-#: 0.37-0.54 us per customer, 9-13 ns per edge and 50-95 ns per international customer;
-#: the network plot's graph 6-14 us per customer and 4 us per edge.
+#: Times on the same machine when it was nearly idle (load average below 1.5; under a load of
+#: 5 a run took two to three times as long), the larger of two runs, rounded up: building
+#: costs 9.5-11 us per customer, 5-6 us per edge and 8-15 us per international customer; a
+#: month costs 0.4-0.7 ms plus 0.37-0.54 us per customer, 9-13 ns per edge and 50-95 ns per
+#: international customer; the network plot's graph 6-14 us per customer and 4 us per edge.
+#: The time limit is a guard against runs that cannot be meant, not a promise.
 SECONDS_BUILD_PER_CUSTOMER = 1.2e-5
 SECONDS_BUILD_PER_EDGE = 6e-6
 SECONDS_BUILD_PER_INTERNATIONAL = 1.5e-5
