@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numbers
 import sys
+import typing
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -135,6 +136,7 @@ def check_overrides(overrides: Sequence[str]) -> None:
         raise ConfigError(f"Invalid override: {e}") from None
     problems: list[str] = []
     groups = config_groups()
+    scenarios = _chosen_scenarios(parsed)
     for override in parsed:
         key, text = override.key_or_group, override.input_line
         if key == "hydra" or key.startswith(("hydra.", "hydra/")):
@@ -168,10 +170,76 @@ def check_overrides(overrides: Sequence[str]) -> None:
                     "(only entries of mappings and lists can be removed)"
                 )
             continue
+        missing = _missing_entry(key, scenarios)
+        if missing:
+            problems.append(f"{text}: {missing}")
+            continue
         for value in values:
             problems.extend(f"{text}: {p}" for p in plain_problems(value, tp, key, files=True))
     if problems:
         raise ConfigError("Invalid override:\n  - " + "\n  - ".join(problems))
+
+
+def _chosen_scenarios(parsed: list[Any]) -> list[str]:
+    """The scenarios a command line picks (all of a sweep's), else the default one."""
+    for override in parsed:
+        if override.key_or_group == "scenario":
+            return [v for v in _override_values(override) if isinstance(v, str)]
+    import yaml
+
+    try:
+        defaults = yaml.safe_load((CONF_DIR / "config.yaml").read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return []
+    for item in defaults.get("defaults", []):
+        if isinstance(item, dict) and isinstance(item.get("scenario"), str):
+            return [item["scenario"]]
+    return []
+
+
+def _entries(scenario: str, path: list[str]) -> set[str] | None:
+    """Entry names of the mapping at ``path`` in the defaults plus ``scenario``'s file; None
+    when the file cannot be read here (the job will say why)."""
+    from hydra_plugins.sim_scenarios.scenario_file import ScenarioFileError
+    from hydra_plugins.sim_scenarios.scenario_source import load_scenario
+    from sim.paths import scenario_file
+
+    node: Any = Config()
+    for part in path:
+        node = node.get(part, {}) if isinstance(node, dict) else getattr(node, part)
+    names = set(node)
+    file = scenario_file(scenario)
+    if file is None:
+        return None
+    try:
+        data: Any = OmegaConf.to_container(load_scenario(str(file), str(file.parent)))
+    except (ScenarioFileError, OSError):
+        return None
+    for part in path:
+        data = data.get(part, {}) if isinstance(data, dict) else {}
+    return names | set(data if isinstance(data, dict) else ())
+
+
+def _missing_entry(key: str, scenarios: list[str]) -> str | None:
+    """For a key inside an entry of a mapping of groups (``developers.NAME.growth``), why the
+    entry does not exist in a chosen scenario: the command line can set an entry's fields
+    but not add an entry (Hydra's advice to add ``+`` does not work for these)."""
+    import dataclasses
+
+    parts = key.split(".")
+    for i in range(1, len(parts)):
+        tp = schema_type(".".join(parts[:i]))[0]
+        if not (is_mapping(tp) and dataclasses.is_dataclass(typing.get_args(tp)[1])):
+            continue
+        for scenario in scenarios:
+            names = _entries(scenario, parts[:i])
+            if names is not None and parts[i] not in names:
+                return (
+                    f"{'.'.join(parts[: i + 1])}: no entry {parts[i]!r} in scenario "
+                    f"{scenario!r}; entries: {', '.join(sorted(names))} (a new entry is added "
+                    "in a scenario file, not on the command line)"
+                )
+    return None
 
 
 def check_command_line(argv: Sequence[str]) -> None:

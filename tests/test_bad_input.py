@@ -37,6 +37,16 @@ OVERRIDES = [
     ("plus_misspelt_key", ["+horizont=3"], ["horizont", "did you mean 'horizon'"]),
     ("unknown_key", ["customers.colour=red"], ["customers.colour", "allowed: n,"]),
     ("empty_sectors", ["customers.sectors={}"], ["customers.sectors = {}", "at least one"]),
+    (
+        "missing_entry",
+        ["developers.acme.growth=0.1"],
+        ["developers.acme", "no entry 'acme'", "scenario file"],
+    ),
+    (
+        "plus_missing_entry",
+        ["+intermediaries.aws={share: 0.3}"],
+        ["intermediaries.aws", "no entry 'aws'"],
+    ),
     ("remove_parameter", ["~customers.n"], ["customers.n", "cannot be removed"]),
     ("infinite_budget", ["customers.budget_total_musd=inf"], ["customers.budget_total_musd = inf"]),
     ("nan_budget", ["customers.budget_total_musd=nan"], ["customers.budget_total_musd = nan"]),

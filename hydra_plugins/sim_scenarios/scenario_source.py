@@ -157,5 +157,7 @@ class ScenarioSearchPath(SearchPathPlugin):
     def manipulate_search_path(self, search_path: ConfigSearchPath) -> None:
         from sim.paths import scenario_dirs
 
+        present = {element.path for element in search_path.get_path()}
         for folder in scenario_dirs():
-            search_path.append(provider="sim-scenarios", path=f"scenarios://{folder}")
+            if f"scenarios://{folder}" not in present:  # the plugin may be registered twice
+                search_path.append(provider="sim-scenarios", path=f"scenarios://{folder}")
