@@ -10,6 +10,8 @@ allowed whether or not it carries Hydra's ``+`` or ``++``. The rules for an over
 
 - the key is one the schema knows (entries of mappings such as ``developers.NAME`` are
   free names, their fields are not); as in Hydra, a later override of a key wins;
+- an entry of a mapping of groups (a developer, intermediary or sector) exists in the chosen
+  scenario: the command line sets an entry's fields but cannot add one;
 - no interpolation (``${...}``) in the value: the simulator's parameters are plain values,
   never read from the environment or the clock (``hydra.*`` keys are Hydra's and exempt);
 - a config-group choice (``scenario=NAME``, ``+sweep=NAME``) is a plain name, never a path,
