@@ -124,6 +124,12 @@ def is_list(tp: Any) -> bool:
 # ------------------------------------------------------------------ plain-data checks
 
 
+def _short(value: Any, width: int = 80) -> str:
+    """``repr(value)``, cut to ``width`` characters."""
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
 def _leaf_problems(value: Any, key: str, problems: list[str]) -> None:
     if isinstance(value, dict):
         for k, v in value.items():
@@ -133,7 +139,7 @@ def _leaf_problems(value: Any, key: str, problems: list[str]) -> None:
             _leaf_problems(v, f"{key}.{i}", problems)
     elif isinstance(value, str) and "${" in value:
         problems.append(
-            f"{key} = {value!r}: interpolations (${{...}}) are not allowed in the simulator's "
+            f"{key} = {_short(value)}: interpolations (${{...}}) are not allowed in the simulator's "
             "parameters; write the value itself"
         )
     elif isinstance(value, bool) or not isinstance(value, int | float):
@@ -177,7 +183,7 @@ def _walk(value: Any, tp: Any, key: str, problems: list[str], files: bool) -> No
             sub = f"{key}.{name}" if key else str(name)
             child, error = _child(tp, str(name))
             if error is not None:
-                problems.append(f"{sub} = {item!r}: {error}")
+                problems.append(f"{sub} = {_short(item)}: {error}")
             else:
                 _walk(item, child, sub, problems, files)
     elif isinstance(value, list) and typing.get_origin(tp) is list:
