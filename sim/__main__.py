@@ -13,7 +13,8 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from sim.config import check_command_line, register_plugins
+from sim.config import register_plugins
+from sim.overrides import check_command_line
 
 register_plugins()
 log = logging.getLogger("sim")

@@ -17,8 +17,9 @@ from omegaconf import OmegaConf
 
 import sim.policy
 from sim import limits
-from sim.config import as_config, check_command_line, compose
+from sim.config import as_config, compose
 from sim.limits import MAX_GROWTH, MAX_INTEGER, MAX_MAGNITUDE, Sizes, estimate
+from sim.overrides import check_command_line
 from sim.runner import simulate
 from sim.schema import Config
 from sim.validate import REFUSED_KEY, ConfigError, validate
