@@ -16,12 +16,18 @@ import pytest
 
 import sim.runner
 from sim import ConfigError, ConfigTypeError, run
-from sim.limits import compounding
+from sim.limits import MAX_GROWTH, compounding
 from sim.schema import Config
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "s3cr3t-value-9f8e"
 ZERO_RATES = tuple(f"{c.key}=0" for c in compounding(Config()))
+#: The longest horizon the default rates allow: the fastest falling price reaches 1e-100.
+LAST_HORIZON = min(
+    math.floor(math.log10(MAX_GROWTH) / c.per_month) + 1
+    for c in compounding(Config())
+    if c.per_month > 0
+)
 
 #: (id, overrides, words the message must contain). Every case is also run on the command line.
 OVERRIDES = [
@@ -79,7 +85,7 @@ OVERRIDES = [
     (
         "horizon_overflows_prices",
         ["horizon=5000"],
-        ["price_decline with horizon = 5000", "or horizon <= 2,514"],
+        ["price_decline with horizon = 5000", f"or horizon <= {LAST_HORIZON:,} at this rate"],
     ),
     (
         "budget_growth_overflows",

@@ -154,9 +154,15 @@ def test_configs_at_the_number_limits_give_finite_results(end):
 
 
 def test_numbers_past_the_limits_are_refused_and_just_inside_accepted():
-    as_config(compose(None, ["horizon=2514"]))  # the default price decline's last horizon
-    with pytest.raises(ConfigError, match=r"or horizon <= 2,514 at this rate"):
-        as_config(compose(None, ["horizon=2515"]))
+    last = min(
+        math.floor(math.log10(MAX_GROWTH) / c.per_month) + 1
+        for c in limits.compounding(Config())
+        if c.per_month > 0
+    )
+    assert 1000 < last < 10_000  # decades to centuries at the default rates
+    as_config(compose(None, [f"horizon={last}"]))
+    with pytest.raises(ConfigError, match=rf"or horizon <= {last:,} at this rate"):
+        as_config(compose(None, [f"horizon={last + 1}"]))
     as_config(compose(None, [f"us.penalty_fixed_usd={MAX_MAGNITUDE}"]))
     with pytest.raises(ConfigError, match="larger than the limit of 1e12"):
         as_config(compose(None, [f"us.penalty_fixed_usd={MAX_MAGNITUDE * 1.01}"]))
