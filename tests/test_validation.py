@@ -225,7 +225,9 @@ def test_anchors_and_aliases_within_the_bound_are_plain_data(scenario_folder):
 
 
 def test_numbers_read_as_on_the_command_line(scenario_folder):
-    (scenario_folder / "sci.yaml").write_text("scenario: {}\ndistillation:\n  tokens_per_sample: 2e3\n")
+    (scenario_folder / "sci.yaml").write_text(
+        "scenario: {}\ndistillation:\n  tokens_per_sample: 2e3\n"
+    )
     assert as_config(compose("sci")).distillation.tokens_per_sample == 2e3
 
 
