@@ -14,6 +14,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from sim.config import register_plugins
+from sim.overrides import check_command_line
 
 register_plugins()
 log = logging.getLogger("sim")
@@ -59,4 +60,5 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
+    check_command_line(sys.argv[1:])  # before Hydra creates any folder
     main()

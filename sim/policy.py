@@ -7,8 +7,12 @@ Scenario events move levers at given months, optionally ramping linearly over se
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import ast
+import difflib
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.calendar import event_month
@@ -114,6 +118,85 @@ LEVERS: dict[str, Lever] = {
         1,
     ),
 }
+
+
+#: Where each lever owner's agent class is defined: (module, class). Read as source text, so
+#: checking the lever table needs neither a model nor an import of the agents (nor Mesa).
+OWNERS: dict[str, tuple[str, str]] = {
+    "us": ("sim.agents.regulators", "USRegulator"),
+    "cn": ("sim.agents.regulators", "ChinaRegulator"),
+    "intermediary": ("sim.agents.intermediary", "CloudIntermediary"),
+    "developer": ("sim.agents.developers", "ModelDeveloper"),
+    "domestic": ("sim.agents.domestic", "DomesticProviders"),
+}
+
+
+class LeverTableError(RuntimeError):
+    """The lever table names an owner or attribute that its agent class does not have."""
+
+
+@functools.cache
+def agent_members(module: str, cls: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The attributes ``cls.__init__`` assigns on ``self`` and the methods ``cls`` defines,
+    read from the module's source with :mod:`ast`."""
+    source = Path(__file__).resolve().parent.parent / (module.replace(".", "/") + ".py")
+    try:
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise LeverTableError(f"sim/policy.py: agent module {module} not readable: {e}") from None
+    node = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == cls), None)
+    if node is None:
+        raise LeverTableError(f"sim/policy.py: class {cls} not found in {source}")
+    methods = {n.name for n in node.body if isinstance(n, ast.FunctionDef)}
+    init = next(
+        (n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None
+    )
+    attrs = {
+        target.attr
+        for stmt in (ast.walk(init) if init is not None else ())
+        for target in _assigned(stmt)
+        if isinstance(target, ast.Attribute)
+        and isinstance(target.value, ast.Name)
+        and target.value.id == "self"
+    }
+    return frozenset(attrs), frozenset(methods)
+
+
+def _assigned(stmt: ast.AST) -> list[ast.AST]:
+    if isinstance(stmt, ast.Assign):
+        return [t for target in stmt.targets for t in ast.walk(target)]
+    if isinstance(stmt, ast.AnnAssign | ast.AugAssign):
+        return [stmt.target]
+    return []
+
+
+def check_levers(levers: Mapping[str, Lever]) -> None:
+    """Raise :class:`LeverTableError` unless every lever names a known owner and an attribute
+    its agent class really has: a data attribute set in ``__init__`` (for number, flag and
+    sector levers) or a method (for shocks). A misspelt attribute would otherwise make
+    ``setattr`` create a new attribute that nothing reads, and the lever would do nothing."""
+    for name, lever in levers.items():
+        if lever.owner not in OWNERS:
+            raise LeverTableError(
+                f"sim/policy.py LEVERS[{name!r}]: unknown owner {lever.owner!r}; "
+                f"allowed {sorted(OWNERS)} (add the agent class to OWNERS)"
+            )
+        module, cls = OWNERS[lever.owner]
+        attrs, methods = agent_members(module, cls)
+        if lever.kind == SHOCK:
+            wanted, kind = methods, f"a method of {cls}"
+        else:
+            wanted, kind = attrs, f"an attribute {cls}.__init__ sets"
+        if lever.attr not in wanted:
+            close = difflib.get_close_matches(lever.attr, wanted, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise LeverTableError(
+                f"sim/policy.py LEVERS[{name!r}]: {lever.attr!r} is not {kind} "
+                f"({module}){hint}; allowed: {sorted(wanted)}"
+            )
+
+
+check_levers(LEVERS)
 
 
 def lever_spec(name: str) -> tuple[Lever, str | None]:

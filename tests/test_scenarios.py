@@ -8,9 +8,8 @@ import pytest
 import yaml
 from paired import paired_effect
 
-from sim.calendar import month_index
-
 from sim import run
+from sim.calendar import month_index
 from sim.config import as_config, compose
 from sim.paths import SCENARIO_DIR
 from sim.validate import ConfigError
