@@ -349,7 +349,7 @@ class MarketModel(mesa.Model):
             self._ambition,
             guards.monitoring,
             pop.campaign_risk,
-            learning.campaign_samples,
+            learning.campaign_samples * pop.campaign_scale,
             learning.deterrence,
         )
         cap = 1.0 + learning.proxy_accounts_max * (1.0 - guards.kyc)

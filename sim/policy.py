@@ -92,6 +92,14 @@ LEVERS: dict[str, Lever] = {
     "domestic.price_cut": Lever(
         "domestic", "cut_price", SHOCK, "One-off domestic price cut (share)", 0, 1
     ),
+    "customers.campaign_scale": Lever(
+        "customers",
+        "campaign_scale",
+        NUMBER,
+        "Multiple of every harvester's planned extraction (an arms race scales it up)",
+        0,
+        100,
+    ),
     "domestic.growth": Lever(
         "domestic", "growth", NUMBER, "Domestic providers' own capability growth a month", 0, 1
     ),
@@ -128,6 +136,7 @@ OWNERS: dict[str, tuple[str, str]] = {
     "intermediary": ("sim.agents.intermediary", "CloudIntermediary"),
     "developer": ("sim.agents.developers", "ModelDeveloper"),
     "domestic": ("sim.agents.domestic", "DomesticProviders"),
+    "customers": ("sim.agents.customers", "CustomerPopulation"),
 }
 
 
@@ -137,8 +146,8 @@ class LeverTableError(RuntimeError):
 
 @functools.cache
 def agent_members(module: str, cls: str) -> tuple[frozenset[str], frozenset[str]]:
-    """The attributes ``cls.__init__`` assigns on ``self`` and the methods ``cls`` defines,
-    read from the module's source with :mod:`ast`."""
+    """The attributes ``cls.__init__`` (or a dataclass's ``__post_init__``) assigns on
+    ``self`` and the methods ``cls`` defines, read from the module's source with :mod:`ast`."""
     source = Path(__file__).resolve().parent.parent / (module.replace(".", "/") + ".py")
     try:
         tree = ast.parse(source.read_text(encoding="utf-8"))
@@ -149,7 +158,12 @@ def agent_members(module: str, cls: str) -> tuple[frozenset[str], frozenset[str]
         raise LeverTableError(f"sim/policy.py: class {cls} not found in {source}")
     methods = {n.name for n in node.body if isinstance(n, ast.FunctionDef)}
     init = next(
-        (n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None
+        (
+            n
+            for n in node.body
+            if isinstance(n, ast.FunctionDef) and n.name in ("__init__", "__post_init__")
+        ),
+        None,
     )
     attrs = {
         target.attr
@@ -225,6 +239,7 @@ def _targets(model: MarketModel, lever: Lever, key: str | None) -> list[Any]:
             [model.intermediaries[key]] if key else list(model.intermediaries.values())
         ),
         "developer": lambda: [model.developers[key]],
+        "customers": lambda: [model.population],
     }
     return owners[lever.owner]()
 

@@ -403,14 +403,15 @@ class DeveloperConfig:
         plausible=(0.1, 0.3),
     )
     tolerance: float = param(
-        1.2e6,
+        3.0e6,
         "samples (decayed sum)",
-        f"{ASSUMPTION}; sized so a developer withdraws only when extraction on the scale of a "
-        f"disclosed campaign keeps reaching it ({FACTS}: >16M exchanges in Feb 2026)",
+        f"{ASSUMPTION}; {FACTS}: no lab withdrew from the channel through mid-2026 although "
+        "the labs found campaigns of millions of exchanges (Feb 2026); set at about twice "
+        "the pressure the replay reaches after that disclosure",
         "Pressure at which it withdraws its model from China-reachable regions",
         0,
         None,
-        plausible=(4.0e5, 5.0e6),
+        plausible=(1.5e6, 6.0e6),
     )
     pressure_decay: float = param(
         0.8,
@@ -455,7 +456,7 @@ def _default_developers() -> dict[str, DeveloperConfig]:
     return {
         "us_frontier": DeveloperConfig(price0=frontier_price, price_decline=decline),
         "us_second": DeveloperConfig(
-            capability0=0.97, price0=0.8 * frontier_price, price_decline=decline, tolerance=1.6e6
+            capability0=0.97, price0=0.8 * frontier_price, price_decline=decline, tolerance=4.0e6
         ),
         "cn_open": DeveloperConfig(
             home="CN", capability0=0.85, growth=0.028, price0=0.96, in_channel=False

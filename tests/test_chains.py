@@ -52,16 +52,22 @@ def test_tightening_leaves_leakage_alone_because_extraction_moves_to_proxies():
     )
 
 
-def test_leaky_safeguards_trigger_withdrawals_through_what_developers_find_themselves():
-    # Weak monitoring -> more extraction goes unflagged -> the lab finds it itself -> pressure
-    # -> withdrawal. A lab that finds nothing itself and ignores reports never withdraws.
-    assert _significant(paired_effect("model_withdrawals", "leaky_safeguards", SEEDS)) == 1
+def test_an_extraction_surge_triggers_withdrawals_through_what_developers_find_themselves():
+    # Threefold extraction -> the labs find more of the unflagged extraction themselves ->
+    # pressure -> withdrawal. A lab that finds nothing itself and ignores reports never does.
+    assert _significant(paired_effect("model_withdrawals", "extraction_surge", SEEDS)) == 1
     blind = tuple(
         f"developers.{d}.{k}=0"
         for d in ("us_frontier", "us_second")
         for k in ("own_detection", "report_weight")
-    )
-    assert paired_effect("model_withdrawals", "leaky_safeguards", SEEDS, blind) == (0.0, 0.0, 0.0)
+    ) + ("history=none",)
+    assert paired_effect("model_withdrawals", "extraction_surge", SEEDS, blind) == (0.0, 0.0, 0.0)
+
+
+def test_leaky_safeguards_raise_extraction_through_deterrence_and_detection():
+    assert _significant(paired_effect("harvested_samples", "leaky_safeguards", SEEDS)) == 1
+    blind = ("distillation.deterrence=0", "detection.sensitivity=0")
+    assert _significant(paired_effect("harvested_samples", "leaky_safeguards", SEEDS, blind)) != 1
 
 
 def test_strict_safeguards_cost_honest_buyers_and_win_some_back_through_lower_withdrawal_risk():

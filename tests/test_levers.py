@@ -21,7 +21,7 @@ from paired import summary
 pytestmark = pytest.mark.slow
 
 SEEDS = range(3)
-SIZE = ("customers.n=1000", "horizon=36")
+SIZE = ("customers.n=1000", "horizon=36", "history=none")
 GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
 SOME_RESTRICTED = ("us.rule_level=0.3",)
 PINNED_MONITORING = ("intermediaries.azure.adaptive=false", "intermediaries.azure.monitoring_min=0")

@@ -26,9 +26,12 @@ LIBRARY = {
     "two_way_scrutiny",
     "closed_channel",
     "endogenous_politics",
+    "extraction_surge",
+    "history_2024_2026",
 }
+REFERENCES = {"baseline", "history_2024_2026"}
 SEEDS = range(6)
-SCENARIOS = sorted(LIBRARY - {"baseline"})
+SCENARIOS = sorted(LIBRARY - REFERENCES)
 
 
 def _file(name: str) -> dict:
@@ -46,7 +49,8 @@ def test_each_scenario_documents_itself_and_validates(name):
     assert len(text["description"]) > 40 and text["question"].endswith("?")
     cfg = as_config(compose(name))
     assert cfg.scenario.name == name
-    if name != "baseline":
+    assert (cfg.scenario.kind == "reference") == (name in REFERENCES)
+    if name not in REFERENCES:
         assert cfg.scenario.expect, "a scenario says which outcomes it should move"
         assert "tests/test_chains.py" in cfg.scenario.why, "a scenario explains its chains"
         assert set(cfg.scenario.expect.values()) <= {"higher", "lower"}

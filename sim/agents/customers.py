@@ -52,6 +52,7 @@ class CustomerPopulation:
     suspension_count: np.ndarray = field(init=False)
     perceived_risk: np.ndarray = field(init=False)
     campaign_risk: np.ndarray = field(init=False)
+    campaign_scale: float = field(init=False)
 
     def __post_init__(self) -> None:
         n = self.size
@@ -79,6 +80,7 @@ class CustomerPopulation:
         self.suspension_count = np.zeros(n, dtype=np.int32)
         self.perceived_risk = np.zeros(n)
         self.campaign_risk = np.zeros(n)
+        self.campaign_scale = 1.0
 
     @property
     def size(self) -> int:
