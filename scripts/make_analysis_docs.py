@@ -37,7 +37,7 @@ from sim.metrics import format_value  # noqa: E402
 from sim.paths import ROOT  # noqa: E402
 
 DOCS = ROOT / "docs"
-LEAKAGE, REVENUE = "leakage_capability", "revenue_intermediary"
+LEAKAGE, REVENUE = "gap_closed_months_final", "revenue_intermediary"
 SIZES = {
     "full": {"trajectories": 10, "seeds": 3, "sobol": 128, "top": 5, "prim": 200, "robust": 50},
     "small": {"trajectories": 2, "seeds": 1, "sobol": 8, "top": 3, "prim": 30, "robust": 8},

@@ -158,7 +158,7 @@ FACT_SOURCES: dict[str, tuple[str, ...]] = {
 
 # Config fields that are not parameters: the scenario is a name and a timeline of events,
 # documented with the levers in docs/results.md.
-NOT_PARAMETERS = ("scenario",)
+NOT_PARAMETERS = ("scenario", "history")
 
 EVENT_FIELDS: dict[str, str] = {
     "month": "Month (0-based, month 0 is `start`) from which the event applies; must lie inside the run",
@@ -609,19 +609,24 @@ def render_results() -> str:
         *[f"- {text}" for text in LEVER_KINDS.values()],
         "",
         "Intermediary levers (`intermediary.X`) move every intermediary; "
-        "`intermediaries.<name>.X` moves one. The developer lever exists only per developer: "
-        "`developers.<name>.in_channel` (withdraws or restores one US model). A lever keeps "
-        "its new value until another event (or an endogenous rule) moves it: with "
-        "`adaptive` on, the intermediary's quarterly review moves `monitoring` and `kyc` again "
-        "after an event sets them, and `kyc` never falls below `us.kyc_duty`.",
+        "`intermediaries.<name>.X` moves one. Developer levers exist only per developer "
+        "(`developers.<name>.in_channel` withdraws or restores one US model). A lever keeps "
+        "its new value until another event (or an endogenous rule) moves it. An event that "
+        "sets the intermediary's `monitoring` or `kyc` pins it: its hill climb no longer moves "
+        "it (the other safeguard keeps adapting); `kyc` in force is never below "
+        "`us.kyc_duty`. *Policy* levers are choices (rules, safeguards, exits); *context* "
+        "levers are the world's moves (shocks, labs' conduct, extraction), used by the "
+        "recorded history and context scenarios and left out of the dashboard's and the "
+        "decision analysis's policy levers.",
         "",
-        "| lever | kind | allowed values | moves | meaning |",
-        "|---|---|---|---|---|",
+        "| lever | kind | policy or context | allowed values | moves | meaning |",
+        "|---|---|---|---|---|---|",
     ]
     for name, lever in LEVERS.items():
         shown = f"developers.<name>.{lever.attr}" if lever.owner == "developer" else name
+        role = "context" if lever.context else "policy"
         out.append(
-            f"| `{shown}` | {lever.kind} | {_lever_values(lever)} "
+            f"| `{shown}` | {lever.kind} | {role} | {_lever_values(lever)} "
             f"| {_lever_target(lever)} | {cell(lever.doc)} |"
         )
     event_fields = [f.name for f in dataclasses.fields(schema.EventConfig)]

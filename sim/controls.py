@@ -130,7 +130,7 @@ def policy_controls() -> tuple[Control, ...]:
     config = Config()
     out: list[Control] = []
     for name, lever in LEVERS.items():
-        if lever.kind not in (NUMBER, FLAG):
+        if lever.kind not in (NUMBER, FLAG) or lever.context:
             continue
         for key in _lever_keys(name, lever.attr, config):
             value, meta = field_info(key, config)

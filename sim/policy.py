@@ -26,7 +26,11 @@ NUMBER, FLAG, SECTORS, SHOCK = "number", "flag", "sectors", "shock"
 
 @dataclass(frozen=True)
 class Lever:
-    """A policy lever: what it moves, its kind and allowed range."""
+    """A lever: what it moves, its kind and allowed range.
+
+    ``context`` marks a lever nobody chooses as policy (a market shock, a lab's conduct, a
+    world's extraction), moved by scenarios and the recorded history but left out of the
+    policy levers that the dashboard and the decision analysis vary."""
 
     owner: str
     attr: str
@@ -34,6 +38,7 @@ class Lever:
     doc: str
     lo: float | None = None
     hi: float | None = None
+    context: bool = False
 
 
 LEVERS: dict[str, Lever] = {
@@ -90,7 +95,7 @@ LEVERS: dict[str, Lever] = {
         "developer", "in_channel", FLAG, "Model offered to China via the channel"
     ),
     "domestic.price_cut": Lever(
-        "domestic", "cut_price", SHOCK, "One-off domestic price cut (share)", 0, 1
+        "domestic", "cut_price", SHOCK, "One-off domestic price cut (share)", 0, 1, context=True
     ),
     "customers.campaign_scale": Lever(
         "customers",
@@ -99,16 +104,33 @@ LEVERS: dict[str, Lever] = {
         "Multiple of every harvester's planned extraction (an arms race scales it up)",
         0,
         100,
+        context=True,
     ),
     "domestic.growth": Lever(
-        "domestic", "growth", NUMBER, "Domestic providers' own capability growth a month", 0, 1
+        "domestic",
+        "growth",
+        NUMBER,
+        "Domestic providers' own capability growth a month",
+        0,
+        1,
+        context=True,
     ),
     "domestic.capability_jump": Lever(
-        "domestic", "jump_capability", SHOCK, "One-off domestic capability jump (index points)", 0
+        "domestic",
+        "jump_capability",
+        SHOCK,
+        "One-off domestic capability jump (index points)",
+        0,
+        context=True,
     ),
     "politics.endogenous": Lever("us", "endogenous", FLAG, "Rules respond to political attention"),
     "politics.attention": Lever(
-        "us", "raise_attention", SHOCK, "One-off rise of political attention (a public event)", 0
+        "us",
+        "raise_attention",
+        SHOCK,
+        "One-off rise of political attention (a public event)",
+        0,
+        context=True,
     ),
     "developer.capability_jump": Lever(
         "developer",
@@ -116,6 +138,7 @@ LEVERS: dict[str, Lever] = {
         SHOCK,
         "One-off jump of a lab's capability (index points)",
         0,
+        context=True,
     ),
     "developer.own_detection": Lever(
         "developer",
@@ -124,6 +147,7 @@ LEVERS: dict[str, Lever] = {
         "Share of unflagged extraction the lab finds itself",
         0,
         1,
+        context=True,
     ),
 }
 
@@ -255,6 +279,7 @@ class PolicyTimeline:
 
     def __init__(self, events: Sequence[EventConfig], start: str = "2024-01") -> None:
         dated = [(i, event_month(e, start), e) for i, e in enumerate(events)]
+        dated = [item for item in dated if item[1] >= 0]  # history before the start
         self.events = sorted(dated, key=lambda item: (item[1], item[0]))
         self._ramp_start: dict[tuple[int, int], float] = {}
         self._ramp_written: dict[tuple[int, int], float] = {}

@@ -328,6 +328,8 @@ def _check_events(cfg: DictConfig, problems: list[str]) -> None:
             continue
         when = f"month = {ev.month}" if ev.month is not None else f"date = {ev.date!r}"
         month_ok = 0 <= month < cfg.horizon
+        if history and month < 0:
+            continue  # recorded before the run starts: not replayed
         if month < 0 or (not month_ok and not history):
             problems.append(
                 f"{where}.{when}: outside the run, allowed months 0..{cfg.horizon - 1} "

@@ -83,7 +83,7 @@ def test_a_lever_event_at_month_zero_equals_the_parameter_and_later_months_diffe
         seeds=[1],
         common=SMALL,
     )
-    keys = ["china_spend_foreign", "violations", "revenue_domestic", "leakage_capability"]
+    keys = ["china_spend_foreign", "violations", "revenue_domestic", "gap_closed_months_final"]
     assert table.loc[0, keys].tolist() == table.loc[1, keys].tolist()
     assert table.loc[2, "china_spend_foreign"] > table.loc[1, "china_spend_foreign"]
 

@@ -48,7 +48,7 @@ def test_lever_ranges_follow_plausible_ranges_then_the_scenario_library():
     assert (twin.lo, twin.hi) == (p.lo, p.hi)
     # The library moves the US rule level from its default 0.02 up to decoupling's 1.0.
     assert (levers["us.rule_level"].lo, levers["us.rule_level"].hi) == (0.02, 1.0)
-    assert levers["intermediary.adaptive"].kind == BOOLEAN
+    assert levers["intermediary.channel_open"].kind == BOOLEAN  # closed_channel moves it
     sectors = levers["us.restricted_sectors"]
     assert sectors.kind == CATEGORICAL and () in sectors.options
 

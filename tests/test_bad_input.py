@@ -43,7 +43,7 @@ OVERRIDES = [
         ["+customers.foo=1"],
         ["customers.foo", "allowed: n, archetypes, budget_total_musd"],
     ),
-    ("double_plus_unknown_key", ["++foo=1"], ["foo", "allowed: seed, horizon"]),
+    ("double_plus_unknown_key", ["++foo=1"], ["foo", "allowed: seed, start, horizon"]),
     ("plus_misspelt_key", ["+horizont=3"], ["horizont", "did you mean 'horizon'"]),
     ("unknown_key", ["customers.colour=red"], ["customers.colour", "allowed: n,"]),
     ("empty_sectors", ["customers.sectors={}"], ["customers.sectors = {}", "at least one"]),

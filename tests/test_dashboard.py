@@ -16,7 +16,7 @@ from browser import ConsoleLog, chromium
 
 from sim.dashboard import engine
 
-SMALL = ("customers.n=150", "international.n=20", "horizon=30")
+SMALL = ("customers.n=150", "international.n=20", "horizon=30", "start=2026-07")
 
 
 def test_a_lever_changes_the_view_but_not_the_reference():
@@ -38,8 +38,8 @@ def test_a_lever_changes_the_view_but_not_the_reference():
 
 
 def test_scenario_values_are_the_starting_points():
-    values = engine.scenario_values("strict_safeguards")
-    assert values["intermediaries.azure.monitoring0"] == 0.95
+    values = engine.scenario_values("reseller_evasion")
+    assert values["customers.evade_propensity"] == 0.8
     assert engine.scenario_values("baseline")["intermediaries.azure.monitoring0"] == 0.5
     assert engine.scenarios()["domestic_catch_up"]["kind"] == "context"
 

@@ -15,7 +15,7 @@ SCRIPT = ROOT / "scripts" / "make_docs.py"
 
 # Config nodes that are not parameters: the scenario is a name and a timeline of events
 # (its events are checked against sim.policy.LEVERS by sim.validate).
-NOT_PARAMETERS = {"scenario"}
+NOT_PARAMETERS = {"scenario", "history"}
 
 
 def _make_docs():

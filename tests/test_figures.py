@@ -14,7 +14,7 @@ from sim.schema import plausible_ranges
 from sim.sweep import figures, summary
 from sim.sweep.aggregate import Aggregate
 
-SMALL = ["customers.n=120", "international.n=10", "horizon=30"]
+SMALL = ["customers.n=120", "international.n=10", "horizon=30", "start=2026-07"]
 
 
 def synthetic(rows: list[tuple[str, str, int, dict[str, float]]]) -> Aggregate:

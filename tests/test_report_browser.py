@@ -22,7 +22,7 @@ from sim.sweep.compare import compare
 from sim.sweep.jobs import run_job
 
 pytestmark = pytest.mark.browser
-SMALL = ["customers.n=150", "international.n=20", "horizon=30"]
+SMALL = ["customers.n=150", "international.n=20", "horizon=30", "start=2026-07"]
 
 
 @pytest.fixture(scope="module")

@@ -101,9 +101,11 @@ def test_event_date_can_be_overridden_from_the_command_line():
 def test_endogenous_policy_tightens_only_when_switched_on():
     on = run(scenario="endogenous_politics", overrides=["seed=0"]).timeseries
     off = run(
-        scenario="endogenous_politics", overrides=["seed=0", "politics.endogenous=false"]
+        scenario="baseline", overrides=["seed=0", "politics.retaliation_step=0.15"]
     ).timeseries
     assert on["policy_moves"].sum() >= 1
+    first = month_index("2027-01", "2024-01")
+    assert on["policy_moves"].iloc[:first].sum() == 0  # switched on from January 2027
     start = as_config(compose()).us.rule_level
     assert off["policy_moves"].sum() == 0 and (off["us_rule_level"] == start).all()
 

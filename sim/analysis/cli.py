@@ -27,7 +27,7 @@ EXAMPLES = """examples:
   python -m sim.analyze sobol --samples 128 --top 5 --morris outputs/analysis/morris/morris.csv
   python -m sim.analyze prim --condition "capability_gap_months_final > 2 and revenue_intermediary > 1e10"
   python -m sim.analyze robust --policies baseline,strict_safeguards,tightened_export_rules \\
-      --satisfice "leakage_capability < 0.1"
+      --satisfice "gap_closed_months_final < 1"
   python -m sim.analyze morris --set customers.n=300 --set horizon=24 --trajectories 4
 """
 
@@ -118,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     sobol.add_argument("--morris", type=Path, help="the morris.csv for --top")
 
     prim = sub.add_parser("prim", parents=[common], help="PRIM scenario discovery")
-    prim.add_argument("--condition", required=True, help='e.g. "leakage_capability > 0.1"')
+    prim.add_argument("--condition", required=True, help='e.g. "gap_closed_months_final > 1"')
     prim.add_argument("--samples", type=int, default=200)
     prim.add_argument("--factors", help="comma-separated factors (default: the uncertainties)")
     prim.add_argument("--min-density", type=float, default=0.8)

@@ -53,7 +53,7 @@ def parse_condition(text: str, allowed: Iterable[str]) -> Condition:
     """
     allowed = list(allowed)
     if not isinstance(text, str) or not text.strip():
-        raise ConfigError("condition: empty; write e.g. 'leakage_capability > 0.1'")
+        raise ConfigError("condition: empty; write e.g. 'gap_closed_months_final > 1'")
     if len(text) > MAX_LENGTH:
         raise ConfigError(f"condition: longer than {MAX_LENGTH} characters")
     try:

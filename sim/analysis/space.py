@@ -282,7 +282,7 @@ def library_values() -> dict[str, list[Any]]:
 def _lever_names(config: Config) -> list[str]:
     names = []
     for name, spec in LEVERS.items():
-        if spec.kind == SHOCK:
+        if spec.kind == SHOCK or spec.context:
             continue
         if spec.owner == "developer":
             names += [
