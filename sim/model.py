@@ -26,7 +26,9 @@ from sim.agents import (
     ModelDeveloper,
     USRegulator,
 )
+from sim.agents.views import RowViews
 from sim.calendar import date_of, month_index
+from sim.collector import MonthlyCollector
 from sim.config import as_config
 from sim.mechanisms import access, demand, detection, diffusion, distillation
 from sim.mechanisms.capability import adoption
@@ -148,21 +150,21 @@ class MarketModel(mesa.Model):
             ** cfg.distillation.ambition_exponent
         )
         self.teacher = 0.0
-        customers = ChineseCustomer.create_agents(
-            self, self.population.size, list(range(self.population.size))
+        self._per_customer_cache: dict[tuple, np.ndarray] = {}
+        self._row_views = RowViews(
+            self,
+            [
+                (ChineseCustomer, self.population.size),
+                (InternationalCustomer, self.international.size),
+            ],
         )
-        self.customer_ids = np.fromiter(
-            (a.unique_id for a in customers), dtype=np.int64, count=len(customers)
-        )
-        InternationalCustomer.create_agents(
-            self, self.international.size, list(range(self.international.size))
-        )
+        self.customer_ids = self._row_views.ids(ChineseCustomer)
 
         self.timeline = PolicyTimeline([*cfg.history.events, *cfg.scenario.events], cfg.start)
         self._initial_sanctions(cfg)
         self.records: list[dict[str, float]] = []
         self.metrics: dict[str, float] = {}
-        self.datacollector = mesa.DataCollector(
+        self.datacollector = MonthlyCollector(
             model_reporters={
                 "month": _reporter("month"),
                 "date": lambda m: date_of(m.month, m.config.start),
@@ -182,6 +184,24 @@ class MarketModel(mesa.Model):
                 pop.suspended_until[i] = month_index(arch.suspended_until, cfg.start)
 
     # ------------------------------------------------------------------ structure
+
+    @property
+    def agents(self) -> mesa.AgentSet:
+        """All agents; the customers' row agents are created on first use (:class:`RowViews`)."""
+        self._row_views.create()
+        return super().agents
+
+    @property
+    def agents_by_type(self) -> dict[type[mesa.Agent], mesa.AgentSet]:
+        """Agents by class; the customers' row agents are created on first use."""
+        self._row_views.create()
+        return super().agents_by_type
+
+    @property
+    def agent_types(self) -> list[type]:
+        """Agent classes; the customers' row agents are created on first use."""
+        self._row_views.create()
+        return super().agent_types
 
     @property
     def frontier(self) -> ModelDeveloper:
@@ -275,8 +295,21 @@ class MarketModel(mesa.Model):
 
     # ------------------------------------------------------------------ phases
 
-    def _per_customer(self, values: list[float]) -> np.ndarray:
-        return np.asarray(values, dtype=float)[self.population.intermediary]
+    def _per_customer(self, values: list[float], dtype: type = float) -> np.ndarray:
+        """Each customer's value of an intermediary's setting (read-only).
+
+        Settings change a few times a run, so each distinct set of values is spread over the
+        customers once and kept.
+        """
+        key = (dtype, *values)
+        spread = self._per_customer_cache.get(key)
+        if spread is None:
+            if len(self._per_customer_cache) >= 32:
+                self._per_customer_cache.clear()
+            spread = np.asarray(values, dtype=dtype)[self.population.intermediary]
+            spread.flags.writeable = False
+            self._per_customer_cache[key] = spread
+        return spread
 
     def _safeguards(self, served: ModelDeveloper | None) -> Safeguards:
         inters = list(self.intermediaries.values())
@@ -284,8 +317,8 @@ class MarketModel(mesa.Model):
             monitoring=self._per_customer([i.monitoring for i in inters]),
             kyc=self._per_customer([max(i.kyc, self.us.kyc_duty) for i in inters]),
             channel_open=self._per_customer(
-                [i.channel_open and served is not None for i in inters]
-            ).astype(bool),
+                [i.channel_open and served is not None for i in inters], bool
+            ),
             rate_limit=self._per_customer([i.rate_limit for i in inters]),
             false_reject=self._per_customer([i.false_reject for i in inters]),
         )
@@ -506,7 +539,7 @@ class MarketModel(mesa.Model):
         base = self._per_customer([i.suspension_months for i in inters])
         escalation = self._per_customer([i.escalation for i in inters])
         terminate_after = self._per_customer([i.terminate_after for i in inters])
-        appeal = self._per_customer([i.appeal_months for i in inters]).astype(np.int64)
+        appeal = self._per_customer([i.appeal_months for i in inters], np.int64)
         draw = self.streams.dynamics.random(pop.size)
 
         offence = harvest.offence
@@ -680,7 +713,8 @@ class MarketModel(mesa.Model):
 
         Mesa 3.3 keeps it in a class-level dict keyed by the model (``Agent._ids``), which
         holds every model ever built alive: a long sweep in one process would grow without
-        bound. All of this model's agents exist from construction, so the counter is spent.
+        bound. All of this model's agents exist from construction or have their ids reserved
+        (the customers' row agents, :class:`RowViews`), so the counter is spent.
         """
         mesa.Agent._ids.pop(self, None)
 
