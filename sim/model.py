@@ -17,6 +17,7 @@ import networkx as nx
 import numpy as np
 from omegaconf import DictConfig
 
+from sim import accel
 from sim.agents import (
     ChinaRegulator,
     ChineseCustomer,
@@ -30,6 +31,8 @@ from sim.agents.views import RowViews
 from sim.calendar import date_of, month_index
 from sim.collector import MonthlyCollector
 from sim.config import as_config
+from sim.kernels import demand as fused_demand
+from sim.kernels.demand import DemandTerms
 from sim.mechanisms import access, demand, detection, diffusion, distillation
 from sim.mechanisms.capability import adoption
 from sim.mechanisms.demand import DOMESTIC, FOREIGN, INHOUSE, RESELLER
@@ -77,6 +80,17 @@ class Campaigns:
     volume: np.ndarray
     accounts: np.ndarray
     proxy_cost: np.ndarray
+
+
+@dataclass
+class Purchases:
+    """This month's spend by option, the prices paid, and what the spend bought."""
+
+    spend: np.ndarray
+    prices: np.ndarray
+    tokens: np.ndarray
+    receipts: np.ndarray
+    reseller_margin: np.ndarray
 
 
 @dataclass
@@ -150,6 +164,7 @@ class MarketModel(mesa.Model):
             ** cfg.distillation.ambition_exponent
         )
         self.teacher = 0.0
+        self._compiled = accel.use_numba(self.population.size)
         self._per_customer_cache: dict[tuple, np.ndarray] = {}
         self._row_views = RowViews(
             self,
@@ -242,8 +257,8 @@ class MarketModel(mesa.Model):
         guards = self._safeguards(served)
         reach = self._access(t, guards)
         plan = self._plan_campaigns(reach, guards)
-        spend, prices = self._demand(served, reach, guards, plan)
-        tokens, receipts, reseller_margin = self._tokens_and_receipts(spend, prices)
+        bought = self._demand(served, reach, guards, plan)
+        spend, tokens, receipts = bought.spend, bought.tokens, bought.receipts
         harvest = self._detect(plan, guards, tokens)
         self._sanction(t, harvest, reach, guards, plan)
         self._learn(served, harvest, frontier_end)
@@ -256,9 +271,9 @@ class MarketModel(mesa.Model):
         outcome = MonthOutcome(
             spend=spend,
             receipts=receipts,
-            reseller_margin=reseller_margin,
+            reseller_margin=bought.reseller_margin,
             proxy_cost=plan.proxy_cost,
-            prices=prices,
+            prices=bought.prices,
             campaigns=plan.active,
             accounts=plan.accounts,
             planned=plan.volume,
@@ -295,6 +310,12 @@ class MarketModel(mesa.Model):
 
     # ------------------------------------------------------------------ phases
 
+    def _spread(self, values: list[float]) -> np.ndarray:
+        """Each customer's value of a per-intermediary quantity that changes every month."""
+        if len(values) == 1:
+            return np.full(self.population.size, float(values[0]))
+        return np.asarray(values, dtype=float)[self.population.intermediary]
+
     def _per_customer(self, values: list[float], dtype: type = float) -> np.ndarray:
         """Each customer's value of an intermediary's setting (read-only).
 
@@ -304,7 +325,7 @@ class MarketModel(mesa.Model):
         key = (dtype, *values)
         spread = self._per_customer_cache.get(key)
         if spread is None:
-            if len(self._per_customer_cache) >= 32:
+            if len(self._per_customer_cache) >= 12:
                 self._per_customer_cache.clear()
             spread = np.asarray(values, dtype=dtype)[self.population.intermediary]
             spread.flags.writeable = False
@@ -405,64 +426,62 @@ class MarketModel(mesa.Model):
         reach: Access,
         guards: Safeguards,
         plan: Campaigns,
-    ) -> tuple[np.ndarray, np.ndarray]:
+    ) -> Purchases:
+        """Each customer splits its budget over the options it can reach (multinomial logit,
+        capped offshore) and buys tokens with it (:mod:`sim.kernels.demand`)."""
         pop, cfg = self.population, self.config.demand
         t = self.month
         q_served = served.capability(t) if served else 1.0
         p_served = served.price(t) if served else 1.0
         withdrawal_risk = cfg.withdrawal_salience * (served.pressure_ratio if served else 0.0)
         p_dom = self.domestic.price(t)
-        n = pop.size
-        quality = np.empty((n, 4))
-        quality[:, FOREIGN] = q_served
-        quality[:, RESELLER] = q_served
-        quality[:, DOMESTIC] = self.domestic.capability
-        quality[:, INHOUSE] = distillation.own_use_quality(
+        inters = list(self.intermediaries.values())
+        markup = p_served * (1.0 + cfg.reseller_markup)
+        p_reseller = self._spread([markup * (1.0 + max(i.kyc, self.us.kyc_duty)) for i in inters])
+        q_inhouse = distillation.own_use_quality(
             pop.capability, pop.narrow, self.teacher, self.config.distillation.narrow_use
         )
-        price = np.empty((n, 4))
-        price[:, FOREIGN] = p_served
-        price[:, RESELLER] = p_served * (1.0 + cfg.reseller_markup) * (1.0 + guards.kyc)
-        price[:, DOMESTIC] = p_dom
-        price[:, INHOUSE] = p_dom * cfg.inhouse_price_factor
-        cutoff = pop.perceived_risk + withdrawal_risk
-        penalty = self.us.audit_prob * (1.0 + self.us.penalty_multiplier / 2.0)
-        risk = np.zeros((n, 4))
-        risk[:, FOREIGN] = self.cn.disapproval + cutoff
-        risk[:, RESELLER] = self.cn.disapproval + cutoff + penalty
-        asc = np.array([cfg.asc_foreign, cfg.asc_reseller, cfg.asc_domestic, cfg.asc_inhouse])
-        utility = demand.utilities(
-            quality,
-            price,
-            risk,
-            asc,
+        terms = DemandTerms(
+            log_q_served=_log(q_served),
+            log_q_domestic=_log(self.domestic.capability),
+            log_p_served=_log(p_served),
+            log_p_domestic=_log(p_dom),
+            log_p_inhouse=_log(p_dom * cfg.inhouse_price_factor),
+            price_weight=float(cfg.price_weight),
+            risk_weight=float(cfg.risk_weight),
+            withdrawal_risk=float(withdrawal_risk),
+            disapproval=float(self.cn.disapproval),
+            penalty=float(self.us.audit_prob * (1.0 + self.us.penalty_multiplier / 2.0)),
+            asc_foreign=float(cfg.asc_foreign),
+            asc_reseller=float(cfg.asc_reseller),
+            asc_domestic=float(cfg.asc_domestic),
+            asc_inhouse=float(cfg.asc_inhouse),
+        )
+        weights = fused_demand.utility_gaps(
+            terms,
+            np.log(np.maximum(q_inhouse, 1e-12)),
+            np.log(np.maximum(p_reseller, 1e-12)),
             cfg.quality_weight * pop.quality_weight,
-            cfg.price_weight,
-            cfg.risk_weight,
+            pop.perceived_risk,
+            reach.direct,
+            reach.evading,
+            self._compiled,
         )
-        available = np.ones((n, 4), dtype=bool)
-        available[:, FOREIGN] = reach.direct
-        available[:, RESELLER] = reach.evading
-        shares = demand.choice_shares(utility, available)
-        offshore_cap = np.minimum(
-            1.0 - self.cn.localisation, 1.0 - guards.rate_limit * cfg.bulk_share
+        np.exp(weights, out=weights)
+        offshore_cap = self._per_customer(
+            [min(1.0 - self.cn.localisation, 1.0 - i.rate_limit * cfg.bulk_share) for i in inters]
         )
-        shares = demand.cap_offshore(shares, [FOREIGN, RESELLER], offshore_cap)
         budget = np.maximum(pop.budget0 * self.budget_factor - plan.proxy_cost, 0.0)
-        spend = budget[:, None] * shares
-        pop.spend = spend
-        pop.spend_total += spend
-        return spend, price
-
-    @staticmethod
-    def _tokens_and_receipts(spend: np.ndarray, price: np.ndarray):
-        tokens = (
-            spend[:, FOREIGN] / price[:, FOREIGN] * 1e6
-            + spend[:, RESELLER] / price[:, RESELLER] * 1e6
+        spend, tokens, receipts, margin = fused_demand.spend_from_weights(
+            weights, offshore_cap, budget, p_served, p_reseller, pop.spend_total, self._compiled
         )
-        reseller_receipts = spend[:, RESELLER] * price[:, FOREIGN] / price[:, RESELLER]
-        receipts = spend[:, FOREIGN] + reseller_receipts
-        return tokens, receipts, spend[:, RESELLER] - reseller_receipts
+        pop.spend = spend
+        prices = np.empty((pop.size, 4))
+        prices[:, FOREIGN] = p_served
+        prices[:, RESELLER] = p_reseller
+        prices[:, DOMESTIC] = p_dom
+        prices[:, INHOUSE] = p_dom * cfg.inhouse_price_factor
+        return Purchases(spend, prices, tokens, receipts, margin)
 
     def _detect(self, plan: Campaigns, guards: Safeguards, tokens: np.ndarray) -> Harvest:
         """Monitoring reads each account's traffic; flagged accounts are stopped mid-month.
@@ -723,6 +742,11 @@ class MarketModel(mesa.Model):
         while self.running:
             self.step()
         return self
+
+
+def _log(value: float) -> float:
+    """``log(max(value, 1e-12))`` as numpy computes it for arrays (the same bits)."""
+    return float(np.log(max(value, 1e-12)))
 
 
 def _geometric(mean: np.ndarray, draw: np.ndarray) -> np.ndarray:

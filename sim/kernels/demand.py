@@ -1,0 +1,210 @@
+"""Demand, fused: each customer's logit split of its budget and what it buys with it.
+
+Computes what :func:`sim.mechanisms.demand.utilities`, :func:`~sim.mechanisms.demand.choice_shares`
+and :func:`~sim.mechanisms.demand.cap_offshore` compute, then the spend, tokens and receipts
+of ``MarketModel._demand`` and ``MarketModel._tokens_and_receipts``, without building the
+``(N, 4)`` quality, price and risk arrays: only the in-house quality, the reseller price and
+the risk cutoff differ between customers; the other terms are the month's scalars.
+
+Two stages around one numpy ``exp``: :func:`utility_gaps` writes each option's utility minus
+the row's best (``-inf`` where unavailable); after ``exp``, :func:`spend_from_weights`
+normalises, caps offshore use, and spends. Each stage has a numpy body and a loop body
+(compiled by numba for large runs, :mod:`sim.accel`) that give the same bits.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from sim import accel
+from sim.mechanisms.demand import DOMESTIC, FOREIGN, INHOUSE, RESELLER
+
+
+class DemandTerms(NamedTuple):
+    """The month's terms shared by every customer (logs already taken, by numpy)."""
+
+    log_q_served: float
+    log_q_domestic: float
+    log_p_served: float
+    log_p_domestic: float
+    log_p_inhouse: float
+    price_weight: float
+    risk_weight: float
+    withdrawal_risk: float
+    disapproval: float
+    penalty: float
+    asc_foreign: float
+    asc_reseller: float
+    asc_domestic: float
+    asc_inhouse: float
+
+
+def utility_gaps(
+    terms: DemandTerms,
+    log_q_inhouse: np.ndarray,
+    log_p_reseller: np.ndarray,
+    quality_weight: np.ndarray,
+    perceived_risk: np.ndarray,
+    direct: np.ndarray,
+    evading: np.ndarray,
+    compiled: bool = False,
+) -> np.ndarray:
+    """``U_io - max_o U_io`` over the available options, ``-inf`` for unavailable ones.
+
+    ``U_io = bq_i log q_io - bp log p_io - br risk_io + asc_o`` (:func:`~sim.mechanisms.demand.utilities`),
+    with the foreign risk ``disapproval + perceived_i + withdrawal`` and the reseller's that
+    plus the penalty term; domestic and in-house are always available.
+    """
+    out = np.empty((log_q_inhouse.shape[0], 4))
+    body = accel.compiled(_gaps_loop) if compiled else _gaps_numpy
+    body(terms, log_q_inhouse, log_p_reseller, quality_weight, perceived_risk, direct, evading, out)
+    return out
+
+
+def spend_from_weights(
+    weights: np.ndarray,
+    offshore_cap: np.ndarray,
+    budget: np.ndarray,
+    price_served: float,
+    price_reseller: np.ndarray,
+    spend_total: np.ndarray,
+    compiled: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Shares from ``weights = exp(gaps)`` (in place), capped offshore, and what they buy.
+
+    Shares are the weights over their row total (:func:`~sim.mechanisms.demand.choice_shares`);
+    where foreign plus reseller exceed ``offshore_cap``, both are scaled down and the excess
+    goes onshore in proportion to the onshore shares (:func:`~sim.mechanisms.demand.cap_offshore`).
+    Returns ``spend = budget * shares`` (also added to ``spend_total``), tokens bought
+    (``spend / price * 1e6`` over foreign and reseller), the intermediary's receipts (foreign
+    spend plus reseller spend at list price) and the resellers' margin.
+    """
+    n = weights.shape[0]
+    spend = np.empty((n, 4))
+    tokens, receipts, margin = np.empty(n), np.empty(n), np.empty(n)
+    body = accel.compiled(_spend_loop) if compiled else _spend_numpy
+    body(
+        weights,
+        offshore_cap,
+        budget,
+        price_served,
+        price_reseller,
+        spend_total,
+        spend,
+        tokens,
+        receipts,
+        margin,
+    )
+    return spend, tokens, receipts, margin
+
+
+# ---------------------------------------------------------------- numpy bodies
+
+
+def _gaps_numpy(t, log_q_inhouse, log_p_reseller, qw, perceived, direct, evading, out):
+    risk_foreign = t.disapproval + (perceived + t.withdrawal_risk)
+    risk_reseller = risk_foreign + t.penalty
+    utility = (
+        (qw * t.log_q_served - t.price_weight * t.log_p_served - t.risk_weight * risk_foreign)
+        + t.asc_foreign,
+        (qw * t.log_q_served - t.price_weight * log_p_reseller - t.risk_weight * risk_reseller)
+        + t.asc_reseller,
+        (qw * t.log_q_domestic - t.price_weight * t.log_p_domestic) + t.asc_domestic,
+        (qw * log_q_inhouse - t.price_weight * t.log_p_inhouse) + t.asc_inhouse,
+    )
+    foreign = np.where(direct, utility[FOREIGN], -np.inf)
+    reseller = np.where(evading, utility[RESELLER], -np.inf)
+    top = np.maximum(np.maximum(np.maximum(foreign, reseller), utility[DOMESTIC]), utility[INHOUSE])
+    top[~np.isfinite(top)] = 0.0
+    out[:, FOREIGN] = foreign - top
+    out[:, RESELLER] = reseller - top
+    out[:, DOMESTIC] = utility[DOMESTIC] - top
+    out[:, INHOUSE] = utility[INHOUSE] - top
+
+
+def _spend_numpy(
+    w, cap, budget, price_served, price_reseller, spend_total, spend, tokens, receipts, margin
+):
+    total = w[:, 0] + w[:, 1]
+    total += w[:, 2]
+    total += w[:, 3]
+    np.divide(w, total[:, None], out=w, where=total[:, None] > 0)
+    w[total == 0] = 0.0
+    offshore = w[:, FOREIGN] + w[:, RESELLER]
+    over = np.flatnonzero(offshore > cap + 1e-15)
+    if over.size:
+        scale = cap[over] / offshore[over]
+        excess = offshore[over] - offshore[over] * scale
+        w[over, FOREIGN] *= scale
+        w[over, RESELLER] *= scale
+        onshore = w[over, DOMESTIC] + w[over, INHOUSE]
+        for o in (DOMESTIC, INHOUSE):
+            share = np.divide(w[over, o], onshore, out=np.full(over.size, 0.5), where=onshore > 0)
+            w[over, o] = w[over, o] + share * excess
+    np.multiply(budget[:, None], w, out=spend)
+    spend_total += spend
+    tokens[:] = spend[:, FOREIGN] / price_served * 1e6 + spend[:, RESELLER] / price_reseller * 1e6
+    at_list = spend[:, RESELLER] * price_served / price_reseller
+    np.add(spend[:, FOREIGN], at_list, out=receipts)
+    np.subtract(spend[:, RESELLER], at_list, out=margin)
+
+
+# ---------------------------------------------------------------- loop bodies (numba)
+
+
+def _gaps_loop(t, log_q_inhouse, log_p_reseller, qw, perceived, direct, evading, out):
+    p_served = t.price_weight * t.log_p_served
+    domestic = t.price_weight * t.log_p_domestic
+    inhouse = t.price_weight * t.log_p_inhouse
+    for i in range(out.shape[0]):
+        risk_foreign = t.disapproval + (perceived[i] + t.withdrawal_risk)
+        risk_reseller = risk_foreign + t.penalty
+        u_d = (qw[i] * t.log_q_domestic - domestic) + t.asc_domestic
+        u_h = (qw[i] * log_q_inhouse[i] - inhouse) + t.asc_inhouse
+        u_f = -np.inf
+        if direct[i]:
+            u_f = (qw[i] * t.log_q_served - p_served - t.risk_weight * risk_foreign) + t.asc_foreign
+        u_r = -np.inf
+        if evading[i]:
+            u_r = (
+                qw[i] * t.log_q_served
+                - t.price_weight * log_p_reseller[i]
+                - t.risk_weight * risk_reseller
+            ) + t.asc_reseller
+        top = max(max(max(u_f, u_r), u_d), u_h)
+        if not np.isfinite(top):
+            top = 0.0
+        out[i, 0] = u_f - top
+        out[i, 1] = u_r - top
+        out[i, 2] = u_d - top
+        out[i, 3] = u_h - top
+
+
+def _spend_loop(
+    w, cap, budget, price_served, price_reseller, spend_total, spend, tokens, receipts, margin
+):
+    for i in range(w.shape[0]):
+        total = w[i, 0] + w[i, 1]
+        total += w[i, 2]
+        total += w[i, 3]
+        for o in range(4):
+            w[i, o] = w[i, o] / total if total > 0 else 0.0
+        offshore = w[i, 0] + w[i, 1]
+        if offshore > cap[i] + 1e-15:
+            scale = cap[i] / offshore
+            excess = offshore - offshore * scale
+            w[i, 0] *= scale
+            w[i, 1] *= scale
+            onshore = w[i, 2] + w[i, 3]
+            for o in range(2, 4):
+                share = w[i, o] / onshore if onshore > 0 else 0.5
+                w[i, o] = w[i, o] + share * excess
+        for o in range(4):
+            spend[i, o] = budget[i] * w[i, o]
+            spend_total[i, o] += spend[i, o]
+        tokens[i] = spend[i, 0] / price_served * 1e6 + spend[i, 1] / price_reseller[i] * 1e6
+        at_list = spend[i, 1] * price_served / price_reseller[i]
+        receipts[i] = spend[i, 0] + at_list
+        margin[i] = spend[i, 1] - at_list
