@@ -8,6 +8,7 @@ customers), and the month's metrics are computed in :mod:`sim.metrics`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -32,7 +33,9 @@ from sim.calendar import date_of, month_index
 from sim.collector import MonthlyCollector
 from sim.config import as_config
 from sim.kernels import demand as fused_demand
+from sim.kernels import learning as fused_learning
 from sim.kernels.demand import DemandTerms
+from sim.kernels.learning import LearningTerms, Stocks
 from sim.mechanisms import access, demand, detection, diffusion, distillation
 from sim.mechanisms.capability import adoption
 from sim.mechanisms.demand import DOMESTIC, FOREIGN, INHOUSE, RESELLER
@@ -165,7 +168,8 @@ class MarketModel(mesa.Model):
         )
         self.teacher = 0.0
         self._compiled = accel.use_numba(self.population.size)
-        self._per_customer_cache: dict[tuple, np.ndarray] = {}
+        self._harvesters = np.flatnonzero(self.population.intent > 0)
+        self._derived_cache: dict[tuple, np.ndarray] = {}
         self._row_views = RowViews(
             self,
             [
@@ -317,20 +321,32 @@ class MarketModel(mesa.Model):
         return np.asarray(values, dtype=float)[self.population.intermediary]
 
     def _per_customer(self, values: list[float], dtype: type = float) -> np.ndarray:
-        """Each customer's value of an intermediary's setting (read-only).
+        """Each customer's value of an intermediary's setting (read-only, see :meth:`_derived`)."""
+        return self._derived(
+            ("per_customer", dtype, *values),
+            lambda: np.asarray(values, dtype=dtype)[self.population.intermediary],
+        )
 
-        Settings change a few times a run, so each distinct set of values is spread over the
-        customers once and kept.
+    def _derived(self, key: tuple, make: Callable[[], np.ndarray]) -> np.ndarray:
+        """An array that depends only on fixed traits and the settings named in ``key``.
+
+        Settings change a few times a run, so the array is made once per distinct ``key``
+        and kept (read-only: it is shared by every month that uses it).
         """
-        key = (dtype, *values)
-        spread = self._per_customer_cache.get(key)
-        if spread is None:
-            if len(self._per_customer_cache) >= 12:
-                self._per_customer_cache.clear()
-            spread = np.asarray(values, dtype=dtype)[self.population.intermediary]
-            spread.flags.writeable = False
-            self._per_customer_cache[key] = spread
-        return spread
+        array = self._derived_cache.get(key)
+        if array is None:
+            if len(self._derived_cache) >= 16:
+                self._derived_cache.clear()
+            array = make()
+            array.flags.writeable = False
+            self._derived_cache[key] = array
+        return array
+
+    def _scatter(self, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """A per-customer array holding ``values`` at ``rows`` and zeros (False) elsewhere."""
+        out = np.zeros(self.population.size, dtype=values.dtype)
+        out[rows] = values
+        return out
 
     def _safeguards(self, served: ModelDeveloper | None) -> Safeguards:
         inters = list(self.intermediaries.values())
@@ -349,21 +365,37 @@ class MarketModel(mesa.Model):
         return np.isin(self.population.sector, ids)
 
     def _access(self, t: int, guards: Safeguards) -> Access:
-        pop = self.population
-        restricted = access.restricted_mask(
-            pop.listing_percentile,
-            self.us.rule_level,
-            self._sector_mask(self.us.restricted_sectors),
+        """Who is restricted, approved, and reaches the channel directly or through a shell.
+
+        Restriction, the bar on sectors and KYC approval depend only on fixed traits and on
+        rules that change a few times a run, so each is worked out once per setting.
+        """
+        pop, us, cn = self.population, self.us, self.cn
+        inters = list(self.intermediaries.values())
+        restricted = self._derived(
+            ("restricted", us.rule_level, *us.restricted_sectors),
+            lambda: access.restricted_mask(
+                pop.listing_percentile, us.rule_level, self._sector_mask(us.restricted_sectors)
+            ),
         )
-        barred = self._sector_mask(self.cn.barred_sectors)
+        barred = self._derived(
+            ("barred", *cn.barred_sectors), lambda: self._sector_mask(cn.barred_sectors)
+        )
         pop.restricted = restricted
-        pop.approved = access.approved_mask(
-            pop.established,
-            pop.screen_draw,
-            pop.intent,
-            guards.kyc,
-            pop.friction_draw,
-            guards.false_reject,
+        pop.approved = self._derived(
+            (
+                "approved",
+                *(max(i.kyc, us.kyc_duty) for i in inters),
+                *(i.false_reject for i in inters),
+            ),
+            lambda: access.approved_mask(
+                pop.established,
+                pop.screen_draw,
+                pop.intent,
+                guards.kyc,
+                pop.friction_draw,
+                guards.false_reject,
+            ),
         )
         direct = access.foreign_access(
             pop.approved,
@@ -395,30 +427,35 @@ class MarketModel(mesa.Model):
         """
         pop, cfg = self.population, self.config
         learning = cfg.distillation
-        harvester = pop.intent > 0
-        own_route = reach.direct | reach.evading
-        pop.on_proxies |= harvester & ~own_route & guards.channel_open
+        h = self._harvesters
+        own_route = reach.direct[h] | reach.evading[h]
+        channel_open = guards.channel_open[h]
+        pop.on_proxies[h] |= ~own_route & channel_open
         planned = distillation.campaign_volume(
-            pop.intent,
-            self._ambition,
-            guards.monitoring,
-            pop.campaign_risk,
+            pop.intent[h],
+            self._ambition[h],
+            guards.monitoring[h],
+            pop.campaign_risk[h],
             learning.campaign_samples,
             learning.deterrence,
         )
-        cap = 1.0 + learning.proxy_accounts_max * (1.0 - guards.kyc)
+        cap = 1.0 + learning.proxy_accounts_max * (1.0 - guards.kyc[h])
         spread = detection.least_exposed_accounts(
             planned, cfg.detection.threshold_samples, cfg.detection.link_accounts
         )
-        use_proxies = pop.on_proxies & (cap >= 2.0)
+        use_proxies = pop.on_proxies[h] & (cap >= 2.0)
         accounts = np.floor(np.where(use_proxies, np.clip(spread, 2.0, np.maximum(cap, 2.0)), 1.0))
-        active = harvester & guards.channel_open & (own_route | use_proxies)
-        capacity = accounts * learning.campaign_samples * (1.0 - guards.rate_limit)
+        active = channel_open & (own_route | use_proxies)
+        capacity = accounts * learning.campaign_samples * (1.0 - guards.rate_limit[h])
         volume = np.where(active, np.minimum(planned, capacity), 0.0)
         active = active & (volume > 0)
         proxies = active & use_proxies
-        proxy_cost = np.where(proxies, accounts * learning.proxy_cost_usd, 0.0)
-        return Campaigns(active, volume, np.where(active, accounts, 0.0), proxy_cost)
+        return Campaigns(
+            self._scatter(h, active),
+            self._scatter(h, volume),
+            self._scatter(h, np.where(active, accounts, 0.0)),
+            self._scatter(h, np.where(proxies, accounts * learning.proxy_cost_usd, 0.0)),
+        )
 
     def _demand(
         self,
@@ -496,50 +533,60 @@ class MarketModel(mesa.Model):
         pop, cfg = self.population, self.config
         rng = self.streams.dynamics
         n = pop.size
-        per_account = np.divide(
-            plan.volume, plan.accounts, out=np.zeros(n), where=plan.accounts > 0
-        )
+        # Campaigns are a few customers: work on them only (``a``), then spread the results
+        # over all customers. Every customer still gets its draws, in the same order.
+        a = np.flatnonzero(plan.active)
+        volume, accounts, monitoring = plan.volume[a], plan.accounts[a], guards.monitoring[a]
         p_account = detection.account_detection(
-            per_account,
-            guards.monitoring,
+            volume / accounts,
+            monitoring,
             cfg.detection.sensitivity,
             cfg.detection.threshold_samples,
         )
-        p_account = np.where(plan.active, p_account, 0.0)
-        flagged = rng.binomial(plan.accounts.astype(np.int64), p_account).astype(float)
-        in_own_account = plan.active & (plan.accounts <= 1)
-        on_proxies = plan.active & (plan.accounts > 1)
+        flagged = rng.binomial(accounts.astype(np.int64), p_account).astype(float)
+        in_own_account = accounts <= 1
+        on_proxies = accounts > 1
         p_link = detection.network_linking(
-            np.where(on_proxies, plan.accounts, 0.0),
-            guards.monitoring,
+            np.where(on_proxies, accounts, 0.0),
+            monitoring,
             cfg.detection.sensitivity,
             cfg.detection.link_accounts,
         )
-        linked = on_proxies & (rng.random(n) < p_link)
-        flagged = np.where(linked, plan.accounts, flagged)
-        share_flagged = np.divide(flagged, plan.accounts, out=np.zeros(n), where=plan.accounts > 0)
-        obtained = plan.volume * (1.0 - 0.5 * share_flagged)
-        detected = 0.5 * plan.volume * share_flagged
+        linked = on_proxies & (rng.random(n)[a] < p_link)
+        flagged = np.where(linked, accounts, flagged)
+        share_flagged = flagged / accounts
+        obtained = volume * (1.0 - 0.5 * share_flagged)
+        detected = 0.5 * volume * share_flagged
         p_traced = -np.expm1(flagged * np.log1p(-cfg.distillation.attribution))
-        traced = on_proxies & (linked | (rng.random(n) < p_traced))
+        traced = on_proxies & (linked | (rng.random(n)[a] < p_traced))
         offence = in_own_account & (flagged > 0)
-        exposed = offence | traced
-        p_fp = detection.false_positive_probability(
-            guards.monitoring, cfg.detection.false_positive_rate
+        p_fp = self._per_customer(
+            [
+                float(
+                    detection.false_positive_probability(
+                        i.monitoring, cfg.detection.false_positive_rate
+                    )
+                )
+                for i in self.intermediaries.values()
+            ]
         )
-        honest_account = (tokens > 0) & ~in_own_account
+        using = tokens > 0
+        honest_account = using.copy()
+        honest_account[a[in_own_account]] = False
         false_positive = honest_account & (rng.random(n) < p_fp)
-        account_risk = np.where(in_own_account, p_account, p_fp * (tokens > 0))
-        trace_risk = 1.0 - (1.0 - p_link) * np.exp(
-            plan.accounts * np.log1p(-p_account * cfg.distillation.attribution)
+        account_risk = p_fp * using
+        account_risk[a[in_own_account]] = p_account[in_own_account]
+        trace_risk = 1.0 - (1.0 - p_link[on_proxies]) * np.exp(
+            accounts[on_proxies] * np.log1p(-p_account[on_proxies] * cfg.distillation.attribution)
         )
-        campaign_risk = np.where(on_proxies, trace_risk, account_risk)
+        campaign_risk = account_risk.copy()
+        campaign_risk[a[on_proxies]] = trace_risk
         return Harvest(
-            obtained,
-            detected,
-            flagged,
-            offence,
-            exposed,
+            self._scatter(a, obtained),
+            self._scatter(a, detected),
+            self._scatter(a, flagged),
+            self._scatter(a, offence),
+            self._scatter(a, offence | traced),
             false_positive,
             account_risk,
             campaign_risk,
@@ -561,28 +608,37 @@ class MarketModel(mesa.Model):
         appeal = self._per_customer([i.appeal_months for i in inters], np.int64)
         draw = self.streams.dynamics.random(pop.size)
 
-        offence = harvest.offence
-        pop.offences += offence
-        terminate = offence & (pop.offences >= terminate_after)
-        pop.terminated |= terminate
-        suspend = offence & ~terminate
-        length = detection.suspension_length(pop.offences, base, escalation, draw)
-        pop.suspended_until = np.where(suspend & reach.direct, t + length, pop.suspended_until)
-        pop.blocked_until = np.where(
-            (suspend | terminate) & reach.evading, t + length, pop.blocked_until
+        # Offences and mistaken flags are rare: update the customers concerned only.
+        offence = np.flatnonzero(harvest.offence)
+        pop.offences[offence] += 1
+        terminate = pop.offences[offence] >= terminate_after[offence]
+        pop.terminated[offence[terminate]] = True
+        length = detection.suspension_length(
+            pop.offences[offence], base[offence], escalation[offence], draw[offence]
         )
-        fp = harvest.false_positive
-        pop.suspended_until = np.where(fp & reach.direct, t + appeal, pop.suspended_until)
-        pop.blocked_until = np.where(fp & reach.evading, t + appeal, pop.blocked_until)
+        suspend = ~terminate & reach.direct[offence]
+        pop.suspended_until[offence[suspend]] = t + length[suspend]
+        block = reach.evading[offence]
+        pop.blocked_until[offence[block]] = t + length[block]
+        fp = np.flatnonzero(harvest.false_positive)
+        appealing = fp[reach.direct[fp]]
+        pop.suspended_until[appealing] = t + appeal[appealing]
+        appealing = fp[reach.evading[fp]]
+        pop.blocked_until[appealing] = t + appeal[appealing]
 
-        pop.on_proxies |= harvest.exposed & ~pop.terminated
+        exposed = np.flatnonzero(harvest.exposed)
+        pop.on_proxies[exposed] |= ~pop.terminated[exposed]
 
-        pop.detected_count += harvest.exposed
-        pop.suspension_count += offence | fp
+        pop.detected_count[exposed] += 1
+        pop.suspension_count[offence] += 1
+        pop.suspension_count[fp] += 1
         memory = cfg.distillation.risk_memory
-        own_signal = np.maximum(harvest.account_risk, (offence | fp).astype(float))
+        own_signal = harvest.account_risk.copy()
+        for sanctioned in (offence, fp):
+            own_signal[sanctioned] = np.maximum(own_signal[sanctioned], 1.0)
         pop.perceived_risk = memory * pop.perceived_risk + (1.0 - memory) * own_signal
-        campaign_signal = np.maximum(harvest.campaign_risk, harvest.exposed.astype(float))
+        campaign_signal = harvest.campaign_risk.copy()
+        campaign_signal[exposed] = np.maximum(campaign_signal[exposed], 1.0)
         pop.campaign_risk = memory * pop.campaign_risk + (1.0 - memory) * campaign_signal
 
     def _learn(self, served: ModelDeveloper | None, harvest: Harvest, frontier: float) -> None:
@@ -596,20 +652,22 @@ class MarketModel(mesa.Model):
         if served is not None:
             self.teacher = served.capability(self.month)
         pop.samples += harvest.obtained
-        pop.received += diffusion.received_samples(
-            self._weights, pop.stock, cfg.diffusion.rate, self._has_neighbours
-        )
-        pop.own = np.minimum(frontier, pop.own * (1.0 + cfg.customers.inhouse_growth))
-        stock = pop.stock
-        lead = distillation.months_behind(self.teacher, pop.own, growth)
-        pop.head_start = distillation.head_start(
-            pop.head_start, stock, lead, learning.broad_ceiling, learning.broad_half_samples
-        )
-        pop.capability = np.minimum(
-            frontier, distillation.with_head_start(pop.own, pop.head_start, growth)
-        )
-        pop.narrow = distillation.narrow_closure(
-            stock, learning.narrow_ceiling, learning.narrow_half_samples
+        stock = fused_learning.learn(
+            LearningTerms(
+                rate=float(cfg.diffusion.rate),
+                own_growth=float(cfg.customers.inhouse_growth),
+                frontier=float(frontier),
+                teacher=float(self.teacher),
+                growth=float(growth),
+                broad_ceiling=float(learning.broad_ceiling),
+                broad_half=float(learning.broad_half_samples),
+                narrow_ceiling=float(learning.narrow_ceiling),
+                narrow_half=float(learning.narrow_half_samples),
+            ),
+            Stocks(pop.samples, pop.received, pop.own, pop.head_start, pop.capability, pop.narrow),
+            self._weights,
+            self._has_neighbours,
+            self._compiled,
         )
         absorbed = diffusion.domestic_absorption(
             stock, self._spend_weights, self.domestic.samples, self.domestic.spillover
@@ -632,14 +690,15 @@ class MarketModel(mesa.Model):
         rng = self.streams.dynamics
         violations = reach.evading & (spend[:, RESELLER] > 0)
         found = violations & (rng.random(pop.size) < self.us.audit_prob)
+        caught = np.flatnonzero(found)
         amounts = fine_amounts(
-            spend[found, RESELLER], self.us.penalty_fixed_usd, self.us.penalty_multiplier
+            spend[caught, RESELLER], self.us.penalty_fixed_usd, self.us.penalty_multiplier
         )
         base = self._per_customer([i.suspension_months for i in self.intermediaries.values()])
-        length = _geometric(base, rng.random(pop.size))
-        pop.blocked_until = np.where(found, t + length, pop.blocked_until)
+        length = _geometric(base[caught], rng.random(pop.size)[caught])
+        pop.blocked_until[caught] = t + length
         per_inter = np.bincount(
-            pop.intermediary[found], weights=amounts, minlength=len(self.intermediaries)
+            pop.intermediary[caught], weights=amounts, minlength=len(self.intermediaries)
         )
         self._fines_by_intermediary = per_inter
         return violations, found, float(amounts.sum())
