@@ -38,7 +38,7 @@ from sim.kernels.demand import DemandTerms
 from sim.kernels.learning import LearningTerms, Stocks
 from sim.mechanisms import access, demand, detection, diffusion, distillation
 from sim.mechanisms.capability import adoption
-from sim.mechanisms.demand import DOMESTIC, FOREIGN, INHOUSE, RESELLER
+from sim.mechanisms.demand import RESELLER
 from sim.mechanisms.enforcement import fine_amounts
 from sim.mechanisms.politics import attention_update
 from sim.metrics import METRIC_NAMES, MonthOutcome, month_metrics
@@ -169,6 +169,7 @@ class MarketModel(mesa.Model):
         self.teacher = 0.0
         self._compiled = accel.use_numba(self.population.size)
         self._harvesters = np.flatnonzero(self.population.intent > 0)
+        self._quality_weight = cfg.demand.quality_weight * self.population.quality_weight
         self._derived_cache: dict[tuple, np.ndarray] = {}
         self._row_views = RowViews(
             self,
@@ -474,10 +475,7 @@ class MarketModel(mesa.Model):
         p_dom = self.domestic.price(t)
         inters = list(self.intermediaries.values())
         markup = p_served * (1.0 + cfg.reseller_markup)
-        p_reseller = self._spread([markup * (1.0 + max(i.kyc, self.us.kyc_duty)) for i in inters])
-        q_inhouse = distillation.own_use_quality(
-            pop.capability, pop.narrow, self.teacher, self.config.distillation.narrow_use
-        )
+        reseller_prices = [markup * (1.0 + max(i.kyc, self.us.kyc_duty)) for i in inters]
         terms = DemandTerms(
             log_q_served=_log(q_served),
             log_q_domestic=_log(self.domestic.capability),
@@ -494,11 +492,18 @@ class MarketModel(mesa.Model):
             asc_domestic=float(cfg.asc_domestic),
             asc_inhouse=float(cfg.asc_inhouse),
         )
+        q_inhouse = fused_demand.inhouse_quality(
+            pop.capability,
+            pop.narrow,
+            self.teacher,
+            self.config.distillation.narrow_use,
+            self._compiled,
+        )
         weights = fused_demand.utility_gaps(
             terms,
-            np.log(np.maximum(q_inhouse, 1e-12)),
-            np.log(np.maximum(p_reseller, 1e-12)),
-            cfg.quality_weight * pop.quality_weight,
+            np.log(q_inhouse, out=q_inhouse),
+            self._spread([_log(p) for p in reseller_prices]),
+            self._quality_weight,
             pop.perceived_risk,
             reach.direct,
             reach.evading,
@@ -508,16 +513,29 @@ class MarketModel(mesa.Model):
         offshore_cap = self._per_customer(
             [min(1.0 - self.cn.localisation, 1.0 - i.rate_limit * cfg.bulk_share) for i in inters]
         )
-        budget = np.maximum(pop.budget0 * self.budget_factor - plan.proxy_cost, 0.0)
+        p_reseller = self._spread(reseller_prices)
         spend, tokens, receipts, margin = fused_demand.spend_from_weights(
-            weights, offshore_cap, budget, p_served, p_reseller, pop.spend_total, self._compiled
+            weights,
+            reach.direct,
+            reach.evading,
+            offshore_cap,
+            pop.budget0,
+            self.budget_factor,
+            plan.proxy_cost,
+            p_served,
+            p_reseller,
+            pop.spend_total,
+            self._compiled,
         )
         pop.spend = spend
-        prices = np.empty((pop.size, 4))
-        prices[:, FOREIGN] = p_served
-        prices[:, RESELLER] = p_reseller
-        prices[:, DOMESTIC] = p_dom
-        prices[:, INHOUSE] = p_dom * cfg.inhouse_price_factor
+        prices = np.array(
+            [[p_served, p, p_dom, p_dom * cfg.inhouse_price_factor] for p in reseller_prices]
+        )
+        prices = (
+            np.broadcast_to(prices[0], (pop.size, 4))
+            if len(inters) == 1
+            else prices[pop.intermediary]
+        )
         return Purchases(spend, prices, tokens, receipts, margin)
 
     def _detect(self, plan: Campaigns, guards: Safeguards, tokens: np.ndarray) -> Harvest:

@@ -7,8 +7,10 @@ of ``MarketModel._demand`` and ``MarketModel._tokens_and_receipts``, without bui
 the risk cutoff differ between customers; the other terms are the month's scalars.
 
 Two stages around one numpy ``exp``: :func:`utility_gaps` writes each option's utility minus
-the row's best (``-inf`` where unavailable); after ``exp``, :func:`spend_from_weights`
-normalises, caps offshore use, and spends. Each stage has a numpy body and a loop body
+the row's best (0 where the option is unavailable: numpy's ``exp`` is several times slower on
+``-inf``); after ``exp``, :func:`spend_from_weights` zeroes the unavailable options'
+weights, normalises, caps offshore use, and spends. :func:`inhouse_quality` gives the
+in-house option's quality, floored for its ``log``. Each stage has a numpy body and a loop body
 (compiled by numba for large runs, :mod:`sim.accel`) that give the same bits.
 """
 
@@ -41,6 +43,21 @@ class DemandTerms(NamedTuple):
     asc_inhouse: float
 
 
+def inhouse_quality(
+    capability: np.ndarray,
+    narrow: np.ndarray,
+    teacher: float,
+    narrow_use: float,
+    compiled: bool = False,
+) -> np.ndarray:
+    """``max(k + nu N max(q_T - k, 0), 1e-12)``: the in-house model's quality for the firm's
+    own work (:func:`sim.mechanisms.distillation.own_use_quality`), floored for its log."""
+    out = np.empty(capability.shape[0])
+    body = accel.compiled(_inhouse_loop) if compiled else _inhouse_numpy
+    body(capability, narrow, float(teacher), float(narrow_use), out)
+    return out
+
+
 def utility_gaps(
     terms: DemandTerms,
     log_q_inhouse: np.ndarray,
@@ -51,7 +68,7 @@ def utility_gaps(
     evading: np.ndarray,
     compiled: bool = False,
 ) -> np.ndarray:
-    """``U_io - max_o U_io`` over the available options, ``-inf`` for unavailable ones.
+    """``U_io - max_o U_io`` over the available options; 0 (a placeholder) for unavailable ones.
 
     ``U_io = bq_i log q_io - bp log p_io - br risk_io + asc_o`` (:func:`~sim.mechanisms.demand.utilities`),
     with the foreign risk ``disapproval + perceived_i + withdrawal`` and the reseller's that
@@ -65,8 +82,12 @@ def utility_gaps(
 
 def spend_from_weights(
     weights: np.ndarray,
+    direct: np.ndarray,
+    evading: np.ndarray,
     offshore_cap: np.ndarray,
-    budget: np.ndarray,
+    budget0: np.ndarray,
+    budget_factor: float,
+    proxy_cost: np.ndarray,
     price_served: float,
     price_reseller: np.ndarray,
     spend_total: np.ndarray,
@@ -74,10 +95,12 @@ def spend_from_weights(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Shares from ``weights = exp(gaps)`` (in place), capped offshore, and what they buy.
 
-    Shares are the weights over their row total (:func:`~sim.mechanisms.demand.choice_shares`);
+    Unavailable options (foreign without ``direct``, reseller without ``evading``) weigh 0;
+    shares are the weights over their row total (:func:`~sim.mechanisms.demand.choice_shares`);
     where foreign plus reseller exceed ``offshore_cap``, both are scaled down and the excess
     goes onshore in proportion to the onshore shares (:func:`~sim.mechanisms.demand.cap_offshore`).
-    Returns ``spend = budget * shares`` (also added to ``spend_total``), tokens bought
+    The budget is ``max(budget0 * budget_factor - proxy_cost, 0)``. Returns
+    ``spend = budget * shares`` (also added to ``spend_total``), tokens bought
     (``spend / price * 1e6`` over foreign and reseller), the intermediary's receipts (foreign
     spend plus reseller spend at list price) and the resellers' margin.
     """
@@ -87,9 +110,13 @@ def spend_from_weights(
     body = accel.compiled(_spend_loop) if compiled else _spend_numpy
     body(
         weights,
+        direct,
+        evading,
         offshore_cap,
-        budget,
-        price_served,
+        budget0,
+        float(budget_factor),
+        proxy_cost,
+        float(price_served),
         price_reseller,
         spend_total,
         spend,
@@ -103,30 +130,50 @@ def spend_from_weights(
 # ---------------------------------------------------------------- numpy bodies
 
 
+def _inhouse_numpy(capability, narrow, teacher, narrow_use, out):
+    quality = capability + narrow_use * narrow * np.maximum(teacher - capability, 0.0)
+    np.maximum(quality, 1e-12, out=out)
+
+
 def _gaps_numpy(t, log_q_inhouse, log_p_reseller, qw, perceived, direct, evading, out):
     risk_foreign = t.disapproval + (perceived + t.withdrawal_risk)
     risk_reseller = risk_foreign + t.penalty
-    utility = (
-        (qw * t.log_q_served - t.price_weight * t.log_p_served - t.risk_weight * risk_foreign)
-        + t.asc_foreign,
-        (qw * t.log_q_served - t.price_weight * log_p_reseller - t.risk_weight * risk_reseller)
-        + t.asc_reseller,
-        (qw * t.log_q_domestic - t.price_weight * t.log_p_domestic) + t.asc_domestic,
-        (qw * log_q_inhouse - t.price_weight * t.log_p_inhouse) + t.asc_inhouse,
-    )
-    foreign = np.where(direct, utility[FOREIGN], -np.inf)
-    reseller = np.where(evading, utility[RESELLER], -np.inf)
-    top = np.maximum(np.maximum(np.maximum(foreign, reseller), utility[DOMESTIC]), utility[INHOUSE])
+    foreign = (
+        qw * t.log_q_served - t.price_weight * t.log_p_served - t.risk_weight * risk_foreign
+    ) + t.asc_foreign
+    reseller = (
+        qw * t.log_q_served - t.price_weight * log_p_reseller - t.risk_weight * risk_reseller
+    ) + t.asc_reseller
+    domestic = (qw * t.log_q_domestic - t.price_weight * t.log_p_domestic) + t.asc_domestic
+    inhouse = (qw * log_q_inhouse - t.price_weight * t.log_p_inhouse) + t.asc_inhouse
+    top = np.maximum(domestic, inhouse)
+    np.maximum(top, np.where(direct, foreign, -np.inf), out=top)
+    np.maximum(top, np.where(evading, reseller, -np.inf), out=top)
     top[~np.isfinite(top)] = 0.0
-    out[:, FOREIGN] = foreign - top
-    out[:, RESELLER] = reseller - top
-    out[:, DOMESTIC] = utility[DOMESTIC] - top
-    out[:, INHOUSE] = utility[INHOUSE] - top
+    out[:, FOREIGN] = np.where(direct, foreign - top, 0.0)
+    out[:, RESELLER] = np.where(evading, reseller - top, 0.0)
+    out[:, DOMESTIC] = domestic - top
+    out[:, INHOUSE] = inhouse - top
 
 
 def _spend_numpy(
-    w, cap, budget, price_served, price_reseller, spend_total, spend, tokens, receipts, margin
+    w,
+    direct,
+    evading,
+    cap,
+    budget0,
+    budget_factor,
+    proxy_cost,
+    price_served,
+    price_reseller,
+    spend_total,
+    spend,
+    tokens,
+    receipts,
+    margin,
 ):
+    w[:, FOREIGN] *= direct
+    w[:, RESELLER] *= evading
     total = w[:, 0] + w[:, 1]
     total += w[:, 2]
     total += w[:, 3]
@@ -143,6 +190,7 @@ def _spend_numpy(
         for o in (DOMESTIC, INHOUSE):
             share = np.divide(w[over, o], onshore, out=np.full(over.size, 0.5), where=onshore > 0)
             w[over, o] = w[over, o] + share * excess
+    budget = np.maximum(budget0 * budget_factor - proxy_cost, 0.0)
     np.multiply(budget[:, None], w, out=spend)
     spend_total += spend
     tokens[:] = spend[:, FOREIGN] / price_served * 1e6 + spend[:, RESELLER] / price_reseller * 1e6
@@ -154,38 +202,58 @@ def _spend_numpy(
 # ---------------------------------------------------------------- loop bodies (numba)
 
 
+def _inhouse_loop(capability, narrow, teacher, narrow_use, out):
+    for i in range(out.shape[0]):
+        k = capability[i]
+        out[i] = max(k + narrow_use * narrow[i] * max(teacher - k, 0.0), 1e-12)
+
+
 def _gaps_loop(t, log_q_inhouse, log_p_reseller, qw, perceived, direct, evading, out):
     p_served = t.price_weight * t.log_p_served
-    domestic = t.price_weight * t.log_p_domestic
-    inhouse = t.price_weight * t.log_p_inhouse
+    p_domestic = t.price_weight * t.log_p_domestic
+    p_inhouse = t.price_weight * t.log_p_inhouse
     for i in range(out.shape[0]):
         risk_foreign = t.disapproval + (perceived[i] + t.withdrawal_risk)
         risk_reseller = risk_foreign + t.penalty
-        u_d = (qw[i] * t.log_q_domestic - domestic) + t.asc_domestic
-        u_h = (qw[i] * log_q_inhouse[i] - inhouse) + t.asc_inhouse
-        u_f = -np.inf
-        if direct[i]:
-            u_f = (qw[i] * t.log_q_served - p_served - t.risk_weight * risk_foreign) + t.asc_foreign
-        u_r = -np.inf
-        if evading[i]:
-            u_r = (
-                qw[i] * t.log_q_served
-                - t.price_weight * log_p_reseller[i]
-                - t.risk_weight * risk_reseller
-            ) + t.asc_reseller
-        top = max(max(max(u_f, u_r), u_d), u_h)
+        served = qw[i] * t.log_q_served
+        foreign = (served - p_served - t.risk_weight * risk_foreign) + t.asc_foreign
+        reseller = (
+            served - t.price_weight * log_p_reseller[i] - t.risk_weight * risk_reseller
+        ) + t.asc_reseller
+        domestic = (qw[i] * t.log_q_domestic - p_domestic) + t.asc_domestic
+        inhouse = (qw[i] * log_q_inhouse[i] - p_inhouse) + t.asc_inhouse
+        top = max(domestic, inhouse)
+        top = max(top, foreign if direct[i] else -np.inf)
+        top = max(top, reseller if evading[i] else -np.inf)
         if not np.isfinite(top):
             top = 0.0
-        out[i, 0] = u_f - top
-        out[i, 1] = u_r - top
-        out[i, 2] = u_d - top
-        out[i, 3] = u_h - top
+        out[i, 0] = foreign - top if direct[i] else 0.0
+        out[i, 1] = reseller - top if evading[i] else 0.0
+        out[i, 2] = domestic - top
+        out[i, 3] = inhouse - top
 
 
 def _spend_loop(
-    w, cap, budget, price_served, price_reseller, spend_total, spend, tokens, receipts, margin
+    w,
+    direct,
+    evading,
+    cap,
+    budget0,
+    budget_factor,
+    proxy_cost,
+    price_served,
+    price_reseller,
+    spend_total,
+    spend,
+    tokens,
+    receipts,
+    margin,
 ):
     for i in range(w.shape[0]):
+        if not direct[i]:
+            w[i, 0] = 0.0
+        if not evading[i]:
+            w[i, 1] = 0.0
         total = w[i, 0] + w[i, 1]
         total += w[i, 2]
         total += w[i, 3]
@@ -201,8 +269,9 @@ def _spend_loop(
             for o in range(2, 4):
                 share = w[i, o] / onshore if onshore > 0 else 0.5
                 w[i, o] = w[i, o] + share * excess
+        budget = max(budget0[i] * budget_factor - proxy_cost[i], 0.0)
         for o in range(4):
-            spend[i, o] = budget[i] * w[i, o]
+            spend[i, o] = budget * w[i, o]
             spend_total[i, o] += spend[i, o]
         tokens[i] = spend[i, 0] / price_served * 1e6 + spend[i, 1] / price_reseller[i] * 1e6
         at_list = spend[i, 1] * price_served / price_reseller[i]
