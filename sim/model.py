@@ -170,6 +170,10 @@ class MarketModel(mesa.Model):
         self._compiled = accel.use_numba(self.population.size)
         self._harvesters = np.flatnonzero(self.population.intent > 0)
         self._quality_weight = cfg.demand.quality_weight * self.population.quality_weight
+        self._intermediary = self.population.intermediary.astype(np.intp)
+        self._budget_by_intermediary = np.bincount(
+            self._intermediary, weights=self.population.budget0, minlength=len(self.intermediaries)
+        )
         self._derived_cache: dict[tuple, np.ndarray] = {}
         self._row_views = RowViews(
             self,
@@ -741,12 +745,10 @@ class MarketModel(mesa.Model):
         self, t: int, receipts: np.ndarray, fines: float, served: ModelDeveloper | None
     ) -> float:
         """Each intermediary books its month (objective) and, on review months, climbs."""
-        pop = self.population
         share_dev = served.revenue_share if served else 0.0
         k = len(self.intermediaries)
-        net = np.bincount(pop.intermediary, weights=receipts, minlength=k) * (1.0 - share_dev)
-        budget = np.bincount(pop.intermediary, weights=pop.budget0, minlength=k)
-        budget = budget * self.budget_factor
+        net = np.bincount(self._intermediary, weights=receipts, minlength=k) * (1.0 - share_dev)
+        budget = self._budget_by_intermediary * self.budget_factor
         pressure = max(
             (d.pressure_ratio for d in self.developers.values() if d.home == "US"), default=0.0
         )

@@ -100,12 +100,13 @@ def spend_from_weights(
     where foreign plus reseller exceed ``offshore_cap``, both are scaled down and the excess
     goes onshore in proportion to the onshore shares (:func:`~sim.mechanisms.demand.cap_offshore`).
     The budget is ``max(budget0 * budget_factor - proxy_cost, 0)``. Returns
-    ``spend = budget * shares`` (also added to ``spend_total``), tokens bought
+    ``spend = budget * shares`` (column-major, like ``spend_total``, to which it is added),
+    tokens bought
     (``spend / price * 1e6`` over foreign and reseller), the intermediary's receipts (foreign
     spend plus reseller spend at list price) and the resellers' margin.
     """
     n = weights.shape[0]
-    spend = np.empty((n, 4))
+    spend = np.empty((n, 4), order="F")
     tokens, receipts, margin = np.empty(n), np.empty(n), np.empty(n)
     body = accel.compiled(_spend_loop) if compiled else _spend_numpy
     body(
