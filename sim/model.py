@@ -8,6 +8,7 @@ customers), and the month's metrics are computed in :mod:`sim.metrics`.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -32,6 +33,7 @@ from sim.agents.views import RowViews
 from sim.calendar import date_of, month_index
 from sim.collector import MonthlyCollector
 from sim.config import as_config
+from sim.kernels import access as fused_access
 from sim.kernels import demand as fused_demand
 from sim.kernels import learning as fused_learning
 from sim.kernels.demand import DemandTerms
@@ -52,6 +54,9 @@ from sim.world import (
     knowledge_network,
     typed_graph,
 )
+
+#: How many arrays derived from settings (:meth:`MarketModel._derived`) a model keeps.
+DERIVED_KEPT = 32
 
 
 @dataclass
@@ -169,12 +174,14 @@ class MarketModel(mesa.Model):
         self.teacher = 0.0
         self._compiled = accel.use_numba(self.population.size)
         self._harvesters = np.flatnonzero(self.population.intent > 0)
+        self._harvester_intent = self.population.intent[self._harvesters]
+        self._harvester_ambition = self._ambition[self._harvesters]
         self._quality_weight = cfg.demand.quality_weight * self.population.quality_weight
         self._intermediary = self.population.intermediary.astype(np.intp)
         self._budget_by_intermediary = np.bincount(
             self._intermediary, weights=self.population.budget0, minlength=len(self.intermediaries)
         )
-        self._derived_cache: dict[tuple, np.ndarray] = {}
+        self._derived_cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self._row_views = RowViews(
             self,
             [
@@ -336,15 +343,19 @@ class MarketModel(mesa.Model):
         """An array that depends only on fixed traits and the settings named in ``key``.
 
         Settings change a few times a run, so the array is made once per distinct ``key``
-        and kept (read-only: it is shared by every month that uses it).
+        and kept (read-only: every month that uses it shares it); the least recently used
+        arrays are dropped beyond :data:`DERIVED_KEPT`.
         """
-        array = self._derived_cache.get(key)
+        cache = self._derived_cache
+        array = cache.get(key)
         if array is None:
-            if len(self._derived_cache) >= 16:
-                self._derived_cache.clear()
             array = make()
             array.flags.writeable = False
-            self._derived_cache[key] = array
+            cache[key] = array
+            if len(cache) > DERIVED_KEPT:
+                cache.popitem(last=False)
+        else:
+            cache.move_to_end(key)
         return array
 
     def _scatter(self, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -402,22 +413,19 @@ class MarketModel(mesa.Model):
                 guards.false_reject,
             ),
         )
-        direct = access.foreign_access(
+        direct, evading = fused_access.routes(
+            t,
             pop.approved,
             restricted,
-            pop.suspended_until >= t,
+            barred,
+            pop.suspended_until,
+            pop.blocked_until,
             pop.terminated,
             guards.channel_open,
-            barred,
-        )
-        evading = access.reseller_access(
-            restricted,
-            pop.blocked_until >= t,
-            guards.channel_open,
-            barred,
             pop.evade,
             guards.kyc,
             self.streams.dynamics.random(pop.size),
+            self._compiled,
         )
         return Access(restricted, barred, direct, evading)
 
@@ -437,8 +445,8 @@ class MarketModel(mesa.Model):
         channel_open = guards.channel_open[h]
         pop.on_proxies[h] |= ~own_route & channel_open
         planned = distillation.campaign_volume(
-            pop.intent[h],
-            self._ambition[h],
+            self._harvester_intent,
+            self._harvester_ambition,
             guards.monitoring[h],
             pop.campaign_risk[h],
             learning.campaign_samples,
@@ -658,10 +666,13 @@ class MarketModel(mesa.Model):
         own_signal = harvest.account_risk.copy()
         for sanctioned in (offence, fp):
             own_signal[sanctioned] = np.maximum(own_signal[sanctioned], 1.0)
-        pop.perceived_risk = memory * pop.perceived_risk + (1.0 - memory) * own_signal
-        campaign_signal = harvest.campaign_risk.copy()
-        campaign_signal[exposed] = np.maximum(campaign_signal[exposed], 1.0)
-        pop.campaign_risk = memory * pop.campaign_risk + (1.0 - memory) * campaign_signal
+        np.multiply(pop.perceived_risk, memory, out=pop.perceived_risk)
+        pop.perceived_risk += (1.0 - memory) * own_signal
+        # Only harvesters plan campaigns, so only theirs is kept up to date.
+        h = self._harvesters
+        campaign_signal = harvest.campaign_risk[h]
+        np.maximum(campaign_signal, harvest.exposed[h], out=campaign_signal)
+        pop.campaign_risk[h] = memory * pop.campaign_risk[h] + (1.0 - memory) * campaign_signal
 
     def _learn(self, served: ModelDeveloper | None, harvest: Harvest, frontier: float) -> None:
         """Sample stocks grow and diffuse; each party's head start (months) follows from its
@@ -673,7 +684,8 @@ class MarketModel(mesa.Model):
         growth = self.frontier.growth
         if served is not None:
             self.teacher = served.capability(self.month)
-        pop.samples += harvest.obtained
+        h = self._harvesters
+        pop.samples[h] += harvest.obtained[h]
         stock = fused_learning.learn(
             LearningTerms(
                 rate=float(cfg.diffusion.rate),

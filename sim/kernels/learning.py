@@ -7,7 +7,7 @@ product ``W E`` that scipy takes), the own (no-leakage) path's growth,
 :func:`~sim.mechanisms.distillation.with_head_start` and
 :func:`~sim.mechanisms.distillation.narrow_closure`, and returns the stocks that
 :func:`~sim.mechanisms.diffusion.domestic_absorption` weighs. Three loops around numpy's
-``log``, ``expm1`` and ``**``; each loop has a numpy body and a numba one (:mod:`sim.accel`)
+``log``, ``expm1`` and ``exp``; each loop has a numpy body and a numba one (:mod:`sim.accel`)
 that give the same bits.
 """
 
@@ -73,8 +73,10 @@ def learn(
         np.log(lead, out=lead)
     np.expm1(broad, out=broad)
     np.expm1(narrow, out=narrow)
-    raise_head_start(terms, teaches, float(np.log1p(terms.growth)), lead, broad, state.head_start)
-    factor = (1.0 + terms.growth) ** state.head_start
+    log_growth = float(np.log1p(terms.growth))
+    factor = lead  # reused: the exponent H ln(1 + g), then the factor (1 + g)^H
+    raise_head_start(terms, teaches, log_growth, lead, broad, state.head_start, factor)
+    np.exp(factor, out=factor)
     finish(terms, state, factor, narrow)
     return stock
 
@@ -93,9 +95,10 @@ def _grow_numpy(t, s, neighbours, has_neighbours, stock, lead, broad, narrow):
     np.divide(-stock, t.narrow_half, out=narrow)
 
 
-def _raise_numpy(t, teaches, log_growth, lead, broad, head_start):
+def _raise_numpy(t, teaches, log_growth, lead, broad, head_start, exponent):
     months = np.maximum(lead, 0.0) / log_growth if teaches else np.zeros_like(lead)
     np.maximum(head_start, t.broad_ceiling * -broad * months, out=head_start)
+    np.multiply(head_start, log_growth, out=exponent)
 
 
 def _finish_numpy(t, s, factor, narrow):
@@ -124,10 +127,11 @@ def _grow_loop(t, s, neighbours, has_neighbours, stock, lead, broad, narrow):
         narrow[i] = -stock[i] / t.narrow_half
 
 
-def _raise_loop(t, teaches, log_growth, lead, broad, head_start):
+def _raise_loop(t, teaches, log_growth, lead, broad, head_start, exponent):
     for i in range(head_start.shape[0]):
         months = max(lead[i], 0.0) / log_growth if teaches else 0.0
         head_start[i] = max(head_start[i], t.broad_ceiling * -broad[i] * months)
+        exponent[i] = head_start[i] * log_growth
 
 
 def _finish_loop(t, s, factor, narrow):
