@@ -259,6 +259,7 @@ def month_metrics(model: Any, m: MonthOutcome) -> dict[str, float]:
     gap = gap_months(m.frontier, best, growth)
     gap_without = gap_months(m.frontier, shadow, growth)
     obtained = float(m.obtained.sum())
+    planned = float(m.planned.sum())
     detected = float(m.detected.sum())
     accounts = float(m.accounts.sum())
     own = m.campaigns & (m.accounts <= 1)
@@ -300,11 +301,9 @@ def month_metrics(model: Any, m: MonthOutcome) -> dict[str, float]:
         "harvested_samples": obtained,
         "harvested_samples_undetected": obtained - detected,
         "harvested_samples_detected": detected,
-        "harvest_prevented_samples": float(m.planned.sum()) - obtained,
+        "harvest_prevented_samples": planned - obtained,
         "harvested_tokens": obtained * cfg.distillation.tokens_per_sample,
-        "detection_recall": float(m.flagged_volume.sum()) / float(m.planned.sum())
-        if m.planned.sum() > 0
-        else math.nan,
+        "detection_recall": float(m.flagged_volume.sum()) / planned if planned > 0 else math.nan,
         "detection_recall_own_accounts": float(m.flagged_volume[own].sum())
         / float(m.planned[own].sum())
         if m.planned[own].sum() > 0

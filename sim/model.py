@@ -103,7 +103,11 @@ class Purchases:
 
 @dataclass
 class Harvest:
-    """What monitoring saw of this month's extraction, and what it cost the harvesters."""
+    """What monitoring saw of this month's extraction, and what it cost the harvesters.
+
+    One value per customer, except ``campaign_risk``: one per harvester (the customers with
+    an intent to distil, in row order), the only ones that plan campaigns.
+    """
 
     obtained: np.ndarray
     detected: np.ndarray
@@ -609,8 +613,8 @@ class MarketModel(mesa.Model):
         trace_risk = 1.0 - (1.0 - p_link[on_proxies]) * np.exp(
             accounts[on_proxies] * np.log1p(-p_account[on_proxies] * cfg.distillation.attribution)
         )
-        campaign_risk = account_risk.copy()
-        campaign_risk[a[on_proxies]] = trace_risk
+        campaign_risk = account_risk[self._harvesters]
+        campaign_risk[np.searchsorted(self._harvesters, a[on_proxies])] = trace_risk
         return Harvest(
             self._scatter(a, obtained),
             self._scatter(a, detected),
@@ -670,7 +674,7 @@ class MarketModel(mesa.Model):
         pop.perceived_risk += (1.0 - memory) * own_signal
         # Only harvesters plan campaigns, so only theirs is kept up to date.
         h = self._harvesters
-        campaign_signal = harvest.campaign_risk[h]
+        campaign_signal = harvest.campaign_risk
         np.maximum(campaign_signal, harvest.exposed[h], out=campaign_signal)
         pop.campaign_risk[h] = memory * pop.campaign_risk[h] + (1.0 - memory) * campaign_signal
 

@@ -93,7 +93,7 @@ def spend_from_weights(
     spend_total: np.ndarray,
     compiled: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Shares from ``weights = exp(gaps)`` (in place), capped offshore, and what they buy.
+    """Shares from ``weights = exp(gaps)``, capped offshore, and what they buy.
 
     Unavailable options (foreign without ``direct``, reseller without ``evading``) weigh 0;
     shares are the weights over their row total (:func:`~sim.mechanisms.demand.choice_shares`);
@@ -101,9 +101,9 @@ def spend_from_weights(
     goes onshore in proportion to the onshore shares (:func:`~sim.mechanisms.demand.cap_offshore`).
     The budget is ``max(budget0 * budget_factor - proxy_cost, 0)``. Returns
     ``spend = budget * shares`` (column-major, like ``spend_total``, to which it is added),
-    tokens bought
-    (``spend / price * 1e6`` over foreign and reseller), the intermediary's receipts (foreign
-    spend plus reseller spend at list price) and the resellers' margin.
+    tokens bought (``spend / price * 1e6`` over foreign and reseller), the intermediary's
+    receipts (foreign spend plus reseller spend at list price) and the resellers' margin.
+    ``weights`` may be used as scratch space.
     """
     n = weights.shape[0]
     spend = np.empty((n, 4), order="F")
@@ -251,30 +251,36 @@ def _spend_loop(
     margin,
 ):
     for i in range(w.shape[0]):
-        if not direct[i]:
-            w[i, 0] = 0.0
-        if not evading[i]:
-            w[i, 1] = 0.0
-        total = w[i, 0] + w[i, 1]
-        total += w[i, 2]
-        total += w[i, 3]
-        for o in range(4):
-            w[i, o] = w[i, o] / total if total > 0 else 0.0
-        offshore = w[i, 0] + w[i, 1]
+        w0 = w[i, 0] if direct[i] else 0.0
+        w1 = w[i, 1] if evading[i] else 0.0
+        w2 = w[i, 2]
+        w3 = w[i, 3]
+        total = w0 + w1
+        total += w2
+        total += w3
+        if total > 0:
+            w0, w1, w2, w3 = w0 / total, w1 / total, w2 / total, w3 / total
+        else:
+            w0 = w1 = w2 = w3 = 0.0
+        offshore = w0 + w1
         if offshore > cap[i] + 1e-15:
             scale = cap[i] / offshore
             excess = offshore - offshore * scale
-            w[i, 0] *= scale
-            w[i, 1] *= scale
-            onshore = w[i, 2] + w[i, 3]
-            for o in range(2, 4):
-                share = w[i, o] / onshore if onshore > 0 else 0.5
-                w[i, o] = w[i, o] + share * excess
+            w0 *= scale
+            w1 *= scale
+            onshore = w2 + w3
+            d = w2 / onshore if onshore > 0 else 0.5
+            h = w3 / onshore if onshore > 0 else 0.5
+            w2 = w2 + d * excess
+            w3 = w3 + h * excess
         budget = max(budget0[i] * budget_factor - proxy_cost[i], 0.0)
-        for o in range(4):
-            spend[i, o] = budget * w[i, o]
-            spend_total[i, o] += spend[i, o]
-        tokens[i] = spend[i, 0] / price_served * 1e6 + spend[i, 1] / price_reseller[i] * 1e6
-        at_list = spend[i, 1] * price_served / price_reseller[i]
-        receipts[i] = spend[i, 0] + at_list
-        margin[i] = spend[i, 1] - at_list
+        s0, s1, s2, s3 = budget * w0, budget * w1, budget * w2, budget * w3
+        spend[i, 0], spend[i, 1], spend[i, 2], spend[i, 3] = s0, s1, s2, s3
+        spend_total[i, 0] += s0
+        spend_total[i, 1] += s1
+        spend_total[i, 2] += s2
+        spend_total[i, 3] += s3
+        tokens[i] = s0 / price_served * 1e6 + s1 / price_reseller[i] * 1e6
+        at_list = s1 * price_served / price_reseller[i]
+        receipts[i] = s0 + at_list
+        margin[i] = s1 - at_list
