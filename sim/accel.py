@@ -57,12 +57,16 @@ def use_numba(size: int) -> bool:
 
 
 def compiled(kernel: Callable[..., Any]) -> Callable[..., Any]:
-    """``kernel`` compiled by ``numba.njit(cache=True)``, compiled once per process."""
+    """``kernel`` compiled by ``numba.njit(cache=True)``, compiled once per process.
+
+    ``error_model="numpy"``: a division by zero gives ``inf`` or ``nan`` as in numpy, rather
+    than raising as in Python.
+    """
     fast = _compiled.get(kernel)
     if fast is None:
         import numba
 
-        fast = numba.njit(cache=True, nogil=True)(kernel)
+        fast = numba.njit(cache=True, nogil=True, error_model="numpy")(kernel)
         _compiled[kernel] = fast
     return fast
 
