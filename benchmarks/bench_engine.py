@@ -24,7 +24,8 @@ round, so they share the machine's load.
    compose, validation, build, run, results written), its wall time and peak memory.
 3. **Scaling**: the month's CPU cost at 25k-400k customers (24 months) and at 200,000
    customers with 1 to 5 links per new node (``network.attach``), the least of two runs
-   each, with least-squares slopes and the log-log exponent.
+   each, with least-squares slopes and the log-log exponent; and, alone, the two parts whose
+   cost grows with the links (generating the network, the month's sparse product).
 4. **The default run** (2,000 customers x 84 months) in process: build and steps; with
    ``--baseline-ref REF`` also the same run of the code at git ``REF`` (before the engine
    work), side by side.
@@ -100,6 +101,44 @@ def model_worker(n: int, horizon: int, attach: int, warm: bool) -> dict[str, Any
         "build_cpu_s": t3[1] - t2[1],
         "step_cpu_s": t4[1] - t3[1],
         "peak_rss_mib": peak_rss_mib(),
+    }
+
+
+def links_worker(n: int, attach: int, repeats: int) -> dict[str, Any]:
+    """The parts of a run whose cost grows with the links: generating the network, and the
+    month's sparse product ``W E``; the least time of ``repeats`` each (CPU seconds)."""
+    import numpy as np
+
+    from sim.config import as_config, compose
+    from sim.model import MarketModel
+    from sim.world import knowledge_network
+
+    model = MarketModel(
+        as_config(compose(overrides=[f"customers.n={n}", f"network.attach={attach}"]))
+    )
+    pop, net = model.population, model.config.network
+    knowledge_network(
+        pop.sector, pop.budget0, attach, net.cross_sector_degree, model.streams.network
+    )
+    build, product = [], []
+    stock = np.random.default_rng(0).random(n)
+    for _ in range(repeats):
+        a = time.process_time()
+        knowledge_network(
+            pop.sector, pop.budget0, attach, net.cross_sector_degree, model.streams.network
+        )
+        b = time.process_time()
+        for _ in range(10):
+            model._weights @ stock
+        c = time.process_time()
+        build.append(b - a)
+        product.append((c - b) / 10)
+    return {
+        "customers": n,
+        "attach": attach,
+        "edges": int(model.adjacency.nnz // 2),
+        "network_cpu_s": min(build),
+        "product_cpu_s": min(product),
     }
 
 
@@ -227,6 +266,7 @@ def cli_worker(args: list[str]) -> dict[str, Any]:
 
 WORKERS = {
     "model": model_worker,
+    "links": links_worker,
     "mesa": mesa_worker,
     "frames": frames_worker,
     "default": default_worker,
@@ -292,6 +332,7 @@ def scaling(horizon: int, repeats: int) -> dict[str, Any]:
         "repeats": repeats,
         "by_customers": [best(n=n, attach=2) for n in (25_000, 50_000, 100_000, 200_000, 400_000)],
         "by_edges": [best(n=200_000, attach=a) for a in (1, 2, 3, 4, 5)],
+        "links": [spawn("links", n=200_000, attach=a, repeats=5) for a in (1, 2, 3, 4, 5)],
     }
 
 
@@ -422,6 +463,16 @@ def report(results: dict[str, Any]) -> str:
             f"| cost against links (200k customers, attach 1-5; CPU ms a month: {links}) | "
             f"{by_e['slope'] * 1e9:.1f} ns per link-month (R^2 {by_e['r2']:.3f}) over "
             f"{by_e['intercept'] * 1e3:.1f} ms a month for the rest | linear |"
+        )
+        net = fit([r["edges"] for r in s["links"]], [r["network_cpu_s"] for r in s["links"]])
+        spmv = fit([r["edges"] for r in s["links"]], [r["product_cpu_s"] for r in s["links"]])
+        results["fits"].update({"network_build": net, "sparse_product": spmv})
+        lines.append(
+            "| the parts that grow with links, alone (200k customers, attach 1-5, least of 5) | "
+            f"network generation {net['slope'] * 1e9:.0f} ns per link (R^2 {net['r2']:.3f}, "
+            f"log-log {net['loglog_exponent']:.2f}); the month's sparse product "
+            f"{spmv['slope'] * 1e9:.1f} ns per link (R^2 {spmv['r2']:.3f}, "
+            f"log-log {spmv['loglog_exponent']:.2f}) | linear |"
         )
     d = results["default"]
     cur_b, cur_s = median_of(d["current"], "build_s"), median_of(d["current"], "step_s")
