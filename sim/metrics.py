@@ -260,6 +260,7 @@ def month_metrics(model: Any, m: MonthOutcome) -> dict[str, float]:
     gap = gap_months(m.frontier, best, growth)
     gap_without = gap_months(m.frontier, shadow, growth)
     obtained = float(m.obtained.sum())
+    planned = float(m.planned.sum())
     detected = float(m.detected.sum())
     accounts = float(m.accounts.sum())
     own = m.campaigns & (m.accounts <= 1)
@@ -296,21 +297,20 @@ def month_metrics(model: Any, m: MonthOutcome) -> dict[str, float]:
         "price_foreign": float(m.prices[0, FOREIGN]) if m.served else math.nan,
         "price_domestic": float(m.prices[0, DOMESTIC]) if pop.size else model.domestic.price(t),
         "price_chinese_abroad": intl["price_chinese"],
-        "harvesting_customers": int(m.campaigns.sum()),
+        "harvesting_customers": int(np.count_nonzero(m.campaigns)),
         "harvest_accounts": int(accounts),
         "harvested_samples": obtained,
         "harvested_samples_undetected": obtained - detected,
         "harvested_samples_detected": detected,
-        "harvest_prevented_samples": float(m.planned.sum()) - obtained,
+        "harvest_prevented_samples": planned - obtained,
         "harvested_tokens": obtained * cfg.distillation.tokens_per_sample,
-        "detection_recall": float(m.flagged_volume.sum()) / float(m.planned.sum())
-        if m.planned.sum() > 0
-        else math.nan,
+        "detection_recall": float(m.flagged_volume.sum()) / planned if planned > 0 else math.nan,
         "detection_recall_own_accounts": float(m.flagged_volume[own].sum())
         / float(m.planned[own].sum())
         if m.planned[own].sum() > 0
         else math.nan,
-        "false_positive_rate": float(m.false_positives.sum()) / int(honest.sum())
+        "false_positive_rate": float(np.count_nonzero(m.false_positives))
+        / int(np.count_nonzero(honest))
         if honest.any()
         else math.nan,
         "capability_frontier": m.frontier,
@@ -321,24 +321,25 @@ def month_metrics(model: Any, m: MonthOutcome) -> dict[str, float]:
         "capability_gap_months_no_leakage": gap_without,
         "gap_closed_months": max(gap_without - gap, 0.0),
         "leaked_capability": max(best - shadow, 0.0),
-        "narrow_skill_reach": float((pop.narrow >= 0.5).mean()) if pop.size else 0.0,
-        "diffusion_reach": float((pop.received >= cfg.diffusion.reach_threshold).mean())
+        "narrow_skill_reach": np.count_nonzero(pop.narrow >= 0.5) / pop.size if pop.size else 0.0,
+        "diffusion_reach": np.count_nonzero(pop.received >= cfg.diffusion.reach_threshold)
+        / pop.size
         if pop.size
         else 0.0,
-        "violations": int(m.violations.sum()),
-        "violations_detected": int(m.found.sum()),
+        "violations": int(np.count_nonzero(m.violations)),
+        "violations_detected": int(np.count_nonzero(m.found)),
         "fines": m.fines,
-        "suspensions": int(m.offences.sum()),
-        "campaigns_exposed": int(m.exposed.sum()),
-        "false_positive_suspensions": int(m.false_positives.sum()),
-        "suspended_accounts": int((pop.suspended_until > t).sum()),
-        "terminated_accounts": int(pop.terminated.sum()),
+        "suspensions": int(np.count_nonzero(m.offences)),
+        "campaigns_exposed": int(np.count_nonzero(m.exposed)),
+        "false_positive_suspensions": int(np.count_nonzero(m.false_positives)),
+        "suspended_accounts": int(np.count_nonzero(pop.suspended_until > t)),
+        "terminated_accounts": int(np.count_nonzero(pop.terminated)),
         "model_withdrawals": m.withdrawals,
         "frontier_in_channel": int(model.frontier.in_channel),
         "models_in_channel": sum(d.in_channel for d in model.developers.values() if d.home == "US"),
         "compliance_rate": direct / foreign if foreign > 0 else math.nan,
-        "restricted_customers": int(m.restricted.sum()),
-        "approved_customers": int(pop.approved.sum()),
+        "restricted_customers": int(np.count_nonzero(m.restricted)),
+        "approved_customers": int(np.count_nonzero(pop.approved)),
         "monitoring": weighted([i.monitoring for i in inters]),
         "kyc": weighted([max(i.kyc, model.us.kyc_duty) for i in inters]),
         "rate_limit": weighted([i.rate_limit for i in inters]),

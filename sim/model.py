@@ -8,6 +8,8 @@ customers), and the month's metrics are computed in :mod:`sim.metrics`.
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -17,6 +19,7 @@ import networkx as nx
 import numpy as np
 from omegaconf import DictConfig
 
+from sim import accel
 from sim.agents import (
     ChinaRegulator,
     ChineseCustomer,
@@ -26,11 +29,18 @@ from sim.agents import (
     ModelDeveloper,
     USRegulator,
 )
+from sim.agents.views import RowViews
 from sim.calendar import date_of, month_index
+from sim.collector import MonthlyCollector
 from sim.config import as_config
+from sim.kernels import access as fused_access
+from sim.kernels import demand as fused_demand
+from sim.kernels import learning as fused_learning
+from sim.kernels.demand import DemandTerms
+from sim.kernels.learning import LearningTerms, Stocks
 from sim.mechanisms import access, demand, detection, diffusion, distillation
 from sim.mechanisms.capability import adoption
-from sim.mechanisms.demand import DOMESTIC, FOREIGN, INHOUSE, RESELLER
+from sim.mechanisms.demand import RESELLER
 from sim.mechanisms.enforcement import fine_amounts
 from sim.mechanisms.politics import attention_update
 from sim.metrics import METRIC_NAMES, MonthOutcome, month_metrics
@@ -44,6 +54,9 @@ from sim.world import (
     knowledge_network,
     typed_graph,
 )
+
+#: How many arrays derived from settings (:meth:`MarketModel._derived`) a model keeps.
+DERIVED_KEPT = 32
 
 
 @dataclass
@@ -78,8 +91,23 @@ class Campaigns:
 
 
 @dataclass
+class Purchases:
+    """This month's spend by option, the prices paid, and what the spend bought."""
+
+    spend: np.ndarray
+    prices: np.ndarray
+    tokens: np.ndarray
+    receipts: np.ndarray
+    reseller_margin: np.ndarray
+
+
+@dataclass
 class Harvest:
-    """What monitoring saw of this month's extraction, and what it cost the harvesters."""
+    """What monitoring saw of this month's extraction, and what it cost the harvesters.
+
+    One value per customer, except ``campaign_risk``: one per harvester (the customers with
+    an intent to distil, in row order), the only ones that plan campaigns.
+    """
 
     obtained: np.ndarray
     detected: np.ndarray
@@ -148,21 +176,30 @@ class MarketModel(mesa.Model):
             ** cfg.distillation.ambition_exponent
         )
         self.teacher = 0.0
-        customers = ChineseCustomer.create_agents(
-            self, self.population.size, list(range(self.population.size))
+        self._compiled = accel.use_numba(self.population.size)
+        self._harvesters = np.flatnonzero(self.population.intent > 0)
+        self._harvester_intent = self.population.intent[self._harvesters]
+        self._harvester_ambition = self._ambition[self._harvesters]
+        self._quality_weight = cfg.demand.quality_weight * self.population.quality_weight
+        self._intermediary = self.population.intermediary.astype(np.intp)
+        self._budget_by_intermediary = np.bincount(
+            self._intermediary, weights=self.population.budget0, minlength=len(self.intermediaries)
         )
-        self.customer_ids = np.fromiter(
-            (a.unique_id for a in customers), dtype=np.int64, count=len(customers)
+        self._derived_cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._row_views = RowViews(
+            self,
+            [
+                (ChineseCustomer, self.population.size),
+                (InternationalCustomer, self.international.size),
+            ],
         )
-        InternationalCustomer.create_agents(
-            self, self.international.size, list(range(self.international.size))
-        )
+        self.customer_ids = self._row_views.ids(ChineseCustomer)
 
         self.timeline = PolicyTimeline([*cfg.history.events, *cfg.scenario.events], cfg.start)
         self._initial_sanctions(cfg)
         self.records: list[dict[str, float]] = []
         self.metrics: dict[str, float] = {}
-        self.datacollector = mesa.DataCollector(
+        self.datacollector = MonthlyCollector(
             model_reporters={
                 "month": _reporter("month"),
                 "date": lambda m: date_of(m.month, m.config.start),
@@ -182,6 +219,24 @@ class MarketModel(mesa.Model):
                 pop.suspended_until[i] = month_index(arch.suspended_until, cfg.start)
 
     # ------------------------------------------------------------------ structure
+
+    @property
+    def agents(self) -> mesa.AgentSet:
+        """All agents; the customers' row agents are created on first use (:class:`RowViews`)."""
+        self._row_views.create()
+        return super().agents
+
+    @property
+    def agents_by_type(self) -> dict[type[mesa.Agent], mesa.AgentSet]:
+        """Agents by class; the customers' row agents are created on first use."""
+        self._row_views.create()
+        return super().agents_by_type
+
+    @property
+    def agent_types(self) -> list[type]:
+        """Agent classes; the customers' row agents are created on first use."""
+        self._row_views.create()
+        return super().agent_types
 
     @property
     def frontier(self) -> ModelDeveloper:
@@ -222,8 +277,8 @@ class MarketModel(mesa.Model):
         guards = self._safeguards(served)
         reach = self._access(t, guards)
         plan = self._plan_campaigns(reach, guards)
-        spend, prices = self._demand(served, reach, guards, plan)
-        tokens, receipts, reseller_margin = self._tokens_and_receipts(spend, prices)
+        bought = self._demand(served, reach, guards, plan)
+        spend, tokens, receipts = bought.spend, bought.tokens, bought.receipts
         harvest = self._detect(plan, guards, tokens)
         self._sanction(t, harvest, reach, guards, plan)
         self._learn(served, harvest, frontier_end)
@@ -236,9 +291,9 @@ class MarketModel(mesa.Model):
         outcome = MonthOutcome(
             spend=spend,
             receipts=receipts,
-            reseller_margin=reseller_margin,
+            reseller_margin=bought.reseller_margin,
             proxy_cost=plan.proxy_cost,
-            prices=prices,
+            prices=bought.prices,
             campaigns=plan.active,
             accounts=plan.accounts,
             planned=plan.volume,
@@ -275,8 +330,43 @@ class MarketModel(mesa.Model):
 
     # ------------------------------------------------------------------ phases
 
-    def _per_customer(self, values: list[float]) -> np.ndarray:
+    def _spread(self, values: list[float]) -> np.ndarray:
+        """Each customer's value of a per-intermediary quantity that changes every month."""
+        if len(values) == 1:
+            return np.full(self.population.size, float(values[0]))
         return np.asarray(values, dtype=float)[self.population.intermediary]
+
+    def _per_customer(self, values: list[float], dtype: type = float) -> np.ndarray:
+        """Each customer's value of an intermediary's setting (read-only, see :meth:`_derived`)."""
+        return self._derived(
+            ("per_customer", dtype, *values),
+            lambda: np.asarray(values, dtype=dtype)[self.population.intermediary],
+        )
+
+    def _derived(self, key: tuple, make: Callable[[], np.ndarray]) -> np.ndarray:
+        """An array that depends only on fixed traits and the settings named in ``key``.
+
+        Settings change a few times a run, so the array is made once per distinct ``key``
+        and kept (read-only: every month that uses it shares it); the least recently used
+        arrays are dropped beyond :data:`DERIVED_KEPT`.
+        """
+        cache = self._derived_cache
+        array = cache.get(key)
+        if array is None:
+            array = make()
+            array.flags.writeable = False
+            cache[key] = array
+            if len(cache) > DERIVED_KEPT:
+                cache.popitem(last=False)
+        else:
+            cache.move_to_end(key)
+        return array
+
+    def _scatter(self, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """A per-customer array holding ``values`` at ``rows`` and zeros (False) elsewhere."""
+        out = np.zeros(self.population.size, dtype=values.dtype)
+        out[rows] = values
+        return out
 
     def _safeguards(self, served: ModelDeveloper | None) -> Safeguards:
         inters = list(self.intermediaries.values())
@@ -284,8 +374,8 @@ class MarketModel(mesa.Model):
             monitoring=self._per_customer([i.monitoring for i in inters]),
             kyc=self._per_customer([max(i.kyc, self.us.kyc_duty) for i in inters]),
             channel_open=self._per_customer(
-                [i.channel_open and served is not None for i in inters]
-            ).astype(bool),
+                [i.channel_open and served is not None for i in inters], bool
+            ),
             rate_limit=self._per_customer([i.rate_limit for i in inters]),
             false_reject=self._per_customer([i.false_reject for i in inters]),
         )
@@ -295,38 +385,51 @@ class MarketModel(mesa.Model):
         return np.isin(self.population.sector, ids)
 
     def _access(self, t: int, guards: Safeguards) -> Access:
-        pop = self.population
-        restricted = access.restricted_mask(
-            pop.listing_percentile,
-            self.us.rule_level,
-            self._sector_mask(self.us.restricted_sectors),
+        """Who is restricted, approved, and reaches the channel directly or through a shell.
+
+        Restriction, the bar on sectors and KYC approval depend only on fixed traits and on
+        rules that change a few times a run, so each is worked out once per setting.
+        """
+        pop, us, cn = self.population, self.us, self.cn
+        inters = list(self.intermediaries.values())
+        restricted = self._derived(
+            ("restricted", us.rule_level, *us.restricted_sectors),
+            lambda: access.restricted_mask(
+                pop.listing_percentile, us.rule_level, self._sector_mask(us.restricted_sectors)
+            ),
         )
-        barred = self._sector_mask(self.cn.barred_sectors)
+        barred = self._derived(
+            ("barred", *cn.barred_sectors), lambda: self._sector_mask(cn.barred_sectors)
+        )
         pop.restricted = restricted
-        pop.approved = access.approved_mask(
-            pop.established,
-            pop.screen_draw,
-            pop.intent,
-            guards.kyc,
-            pop.friction_draw,
-            guards.false_reject,
+        pop.approved = self._derived(
+            (
+                "approved",
+                *(max(i.kyc, us.kyc_duty) for i in inters),
+                *(i.false_reject for i in inters),
+            ),
+            lambda: access.approved_mask(
+                pop.established,
+                pop.screen_draw,
+                pop.intent,
+                guards.kyc,
+                pop.friction_draw,
+                guards.false_reject,
+            ),
         )
-        direct = access.foreign_access(
+        direct, evading = fused_access.routes(
+            t,
             pop.approved,
             restricted,
-            pop.suspended_until >= t,
+            barred,
+            pop.suspended_until,
+            pop.blocked_until,
             pop.terminated,
             guards.channel_open,
-            barred,
-        )
-        evading = access.reseller_access(
-            restricted,
-            pop.blocked_until >= t,
-            guards.channel_open,
-            barred,
             pop.evade,
             guards.kyc,
             self.streams.dynamics.random(pop.size),
+            self._compiled,
         )
         return Access(restricted, barred, direct, evading)
 
@@ -341,30 +444,35 @@ class MarketModel(mesa.Model):
         """
         pop, cfg = self.population, self.config
         learning = cfg.distillation
-        harvester = pop.intent > 0
-        own_route = reach.direct | reach.evading
-        pop.on_proxies |= harvester & ~own_route & guards.channel_open
+        h = self._harvesters
+        own_route = reach.direct[h] | reach.evading[h]
+        channel_open = guards.channel_open[h]
+        pop.on_proxies[h] |= ~own_route & channel_open
         planned = distillation.campaign_volume(
-            pop.intent,
-            self._ambition,
-            guards.monitoring,
-            pop.campaign_risk,
+            self._harvester_intent,
+            self._harvester_ambition,
+            guards.monitoring[h],
+            pop.campaign_risk[h],
             learning.campaign_samples * pop.campaign_scale,
             learning.deterrence,
         )
-        cap = 1.0 + learning.proxy_accounts_max * (1.0 - guards.kyc)
+        cap = 1.0 + learning.proxy_accounts_max * (1.0 - guards.kyc[h])
         spread = detection.least_exposed_accounts(
             planned, cfg.detection.threshold_samples, cfg.detection.link_accounts
         )
-        use_proxies = pop.on_proxies & (cap >= 2.0)
+        use_proxies = pop.on_proxies[h] & (cap >= 2.0)
         accounts = np.floor(np.where(use_proxies, np.clip(spread, 2.0, np.maximum(cap, 2.0)), 1.0))
-        active = harvester & guards.channel_open & (own_route | use_proxies)
-        capacity = accounts * learning.campaign_samples * (1.0 - guards.rate_limit)
+        active = channel_open & (own_route | use_proxies)
+        capacity = accounts * learning.campaign_samples * (1.0 - guards.rate_limit[h])
         volume = np.where(active, np.minimum(planned, capacity), 0.0)
         active = active & (volume > 0)
         proxies = active & use_proxies
-        proxy_cost = np.where(proxies, accounts * learning.proxy_cost_usd, 0.0)
-        return Campaigns(active, volume, np.where(active, accounts, 0.0), proxy_cost)
+        return Campaigns(
+            self._scatter(h, active),
+            self._scatter(h, volume),
+            self._scatter(h, np.where(active, accounts, 0.0)),
+            self._scatter(h, np.where(proxies, accounts * learning.proxy_cost_usd, 0.0)),
+        )
 
     def _demand(
         self,
@@ -372,64 +480,79 @@ class MarketModel(mesa.Model):
         reach: Access,
         guards: Safeguards,
         plan: Campaigns,
-    ) -> tuple[np.ndarray, np.ndarray]:
+    ) -> Purchases:
+        """Each customer splits its budget over the options it can reach (multinomial logit,
+        capped offshore) and buys tokens with it (:mod:`sim.kernels.demand`)."""
         pop, cfg = self.population, self.config.demand
         t = self.month
         q_served = served.capability(t) if served else 1.0
         p_served = served.price(t) if served else 1.0
         withdrawal_risk = cfg.withdrawal_salience * (served.pressure_ratio if served else 0.0)
         p_dom = self.domestic.price(t)
-        n = pop.size
-        quality = np.empty((n, 4))
-        quality[:, FOREIGN] = q_served
-        quality[:, RESELLER] = q_served
-        quality[:, DOMESTIC] = self.domestic.capability
-        quality[:, INHOUSE] = distillation.own_use_quality(
-            pop.capability, pop.narrow, self.teacher, self.config.distillation.narrow_use
+        inters = list(self.intermediaries.values())
+        markup = p_served * (1.0 + cfg.reseller_markup)
+        reseller_prices = [markup * (1.0 + max(i.kyc, self.us.kyc_duty)) for i in inters]
+        terms = DemandTerms(
+            log_q_served=_log(q_served),
+            log_q_domestic=_log(self.domestic.capability),
+            log_p_served=_log(p_served),
+            log_p_domestic=_log(p_dom),
+            log_p_inhouse=_log(p_dom * cfg.inhouse_price_factor),
+            price_weight=float(cfg.price_weight),
+            risk_weight=float(cfg.risk_weight),
+            withdrawal_risk=float(withdrawal_risk),
+            disapproval=float(self.cn.disapproval),
+            penalty=float(self.us.audit_prob * (1.0 + self.us.penalty_multiplier / 2.0)),
+            asc_foreign=float(cfg.asc_foreign),
+            asc_reseller=float(cfg.asc_reseller),
+            asc_domestic=float(cfg.asc_domestic),
+            asc_inhouse=float(cfg.asc_inhouse),
         )
-        price = np.empty((n, 4))
-        price[:, FOREIGN] = p_served
-        price[:, RESELLER] = p_served * (1.0 + cfg.reseller_markup) * (1.0 + guards.kyc)
-        price[:, DOMESTIC] = p_dom
-        price[:, INHOUSE] = p_dom * cfg.inhouse_price_factor
-        cutoff = pop.perceived_risk + withdrawal_risk
-        penalty = self.us.audit_prob * (1.0 + self.us.penalty_multiplier / 2.0)
-        risk = np.zeros((n, 4))
-        risk[:, FOREIGN] = self.cn.disapproval + cutoff
-        risk[:, RESELLER] = self.cn.disapproval + cutoff + penalty
-        asc = np.array([cfg.asc_foreign, cfg.asc_reseller, cfg.asc_domestic, cfg.asc_inhouse])
-        utility = demand.utilities(
-            quality,
-            price,
-            risk,
-            asc,
-            cfg.quality_weight * pop.quality_weight,
-            cfg.price_weight,
-            cfg.risk_weight,
+        q_inhouse = fused_demand.inhouse_quality(
+            pop.capability,
+            pop.narrow,
+            self.teacher,
+            self.config.distillation.narrow_use,
+            self._compiled,
         )
-        available = np.ones((n, 4), dtype=bool)
-        available[:, FOREIGN] = reach.direct
-        available[:, RESELLER] = reach.evading
-        shares = demand.choice_shares(utility, available)
-        offshore_cap = np.minimum(
-            1.0 - self.cn.localisation, 1.0 - guards.rate_limit * cfg.bulk_share
+        weights = fused_demand.utility_gaps(
+            terms,
+            np.log(q_inhouse, out=q_inhouse),
+            self._spread([_log(p) for p in reseller_prices]),
+            self._quality_weight,
+            pop.perceived_risk,
+            reach.direct,
+            reach.evading,
+            self._compiled,
         )
-        shares = demand.cap_offshore(shares, [FOREIGN, RESELLER], offshore_cap)
-        budget = np.maximum(pop.budget0 * self.budget_factor - plan.proxy_cost, 0.0)
-        spend = budget[:, None] * shares
+        np.exp(weights, out=weights)
+        offshore_cap = self._per_customer(
+            [min(1.0 - self.cn.localisation, 1.0 - i.rate_limit * cfg.bulk_share) for i in inters]
+        )
+        p_reseller = self._spread(reseller_prices)
+        spend, tokens, receipts, margin = fused_demand.spend_from_weights(
+            weights,
+            reach.direct,
+            reach.evading,
+            offshore_cap,
+            pop.budget0,
+            self.budget_factor,
+            plan.proxy_cost,
+            p_served,
+            p_reseller,
+            pop.spend_total,
+            self._compiled,
+        )
         pop.spend = spend
-        pop.spend_total += spend
-        return spend, price
-
-    @staticmethod
-    def _tokens_and_receipts(spend: np.ndarray, price: np.ndarray):
-        tokens = (
-            spend[:, FOREIGN] / price[:, FOREIGN] * 1e6
-            + spend[:, RESELLER] / price[:, RESELLER] * 1e6
+        prices = np.array(
+            [[p_served, p, p_dom, p_dom * cfg.inhouse_price_factor] for p in reseller_prices]
         )
-        reseller_receipts = spend[:, RESELLER] * price[:, FOREIGN] / price[:, RESELLER]
-        receipts = spend[:, FOREIGN] + reseller_receipts
-        return tokens, receipts, spend[:, RESELLER] - reseller_receipts
+        prices = (
+            np.broadcast_to(prices[0], (pop.size, 4))
+            if len(inters) == 1
+            else prices[pop.intermediary]
+        )
+        return Purchases(spend, prices, tokens, receipts, margin)
 
     def _detect(self, plan: Campaigns, guards: Safeguards, tokens: np.ndarray) -> Harvest:
         """Monitoring reads each account's traffic; flagged accounts are stopped mid-month.
@@ -444,50 +567,60 @@ class MarketModel(mesa.Model):
         pop, cfg = self.population, self.config
         rng = self.streams.dynamics
         n = pop.size
-        per_account = np.divide(
-            plan.volume, plan.accounts, out=np.zeros(n), where=plan.accounts > 0
-        )
+        # Campaigns are a few customers: work on them only (``a``), then spread the results
+        # over all customers. Every customer still gets its draws, in the same order.
+        a = np.flatnonzero(plan.active)
+        volume, accounts, monitoring = plan.volume[a], plan.accounts[a], guards.monitoring[a]
         p_account = detection.account_detection(
-            per_account,
-            guards.monitoring,
+            volume / accounts,
+            monitoring,
             cfg.detection.sensitivity,
             cfg.detection.threshold_samples,
         )
-        p_account = np.where(plan.active, p_account, 0.0)
-        flagged = rng.binomial(plan.accounts.astype(np.int64), p_account).astype(float)
-        in_own_account = plan.active & (plan.accounts <= 1)
-        on_proxies = plan.active & (plan.accounts > 1)
+        flagged = rng.binomial(accounts.astype(np.int64), p_account).astype(float)
+        in_own_account = accounts <= 1
+        on_proxies = accounts > 1
         p_link = detection.network_linking(
-            np.where(on_proxies, plan.accounts, 0.0),
-            guards.monitoring,
+            np.where(on_proxies, accounts, 0.0),
+            monitoring,
             cfg.detection.sensitivity,
             cfg.detection.link_accounts,
         )
-        linked = on_proxies & (rng.random(n) < p_link)
-        flagged = np.where(linked, plan.accounts, flagged)
-        share_flagged = np.divide(flagged, plan.accounts, out=np.zeros(n), where=plan.accounts > 0)
-        obtained = plan.volume * (1.0 - 0.5 * share_flagged)
-        detected = 0.5 * plan.volume * share_flagged
+        linked = on_proxies & (rng.random(n)[a] < p_link)
+        flagged = np.where(linked, accounts, flagged)
+        share_flagged = flagged / accounts
+        obtained = volume * (1.0 - 0.5 * share_flagged)
+        detected = 0.5 * volume * share_flagged
         p_traced = -np.expm1(flagged * np.log1p(-cfg.distillation.attribution))
-        traced = on_proxies & (linked | (rng.random(n) < p_traced))
+        traced = on_proxies & (linked | (rng.random(n)[a] < p_traced))
         offence = in_own_account & (flagged > 0)
-        exposed = offence | traced
-        p_fp = detection.false_positive_probability(
-            guards.monitoring, cfg.detection.false_positive_rate
+        p_fp = self._per_customer(
+            [
+                float(
+                    detection.false_positive_probability(
+                        i.monitoring, cfg.detection.false_positive_rate
+                    )
+                )
+                for i in self.intermediaries.values()
+            ]
         )
-        honest_account = (tokens > 0) & ~in_own_account
+        using = tokens > 0
+        honest_account = using.copy()
+        honest_account[a[in_own_account]] = False
         false_positive = honest_account & (rng.random(n) < p_fp)
-        account_risk = np.where(in_own_account, p_account, p_fp * (tokens > 0))
-        trace_risk = 1.0 - (1.0 - p_link) * np.exp(
-            plan.accounts * np.log1p(-p_account * cfg.distillation.attribution)
+        account_risk = p_fp * using
+        account_risk[a[in_own_account]] = p_account[in_own_account]
+        trace_risk = 1.0 - (1.0 - p_link[on_proxies]) * np.exp(
+            accounts[on_proxies] * np.log1p(-p_account[on_proxies] * cfg.distillation.attribution)
         )
-        campaign_risk = np.where(on_proxies, trace_risk, account_risk)
+        campaign_risk = account_risk[self._harvesters]
+        campaign_risk[np.searchsorted(self._harvesters, a[on_proxies])] = trace_risk
         return Harvest(
-            obtained,
-            detected,
-            flagged,
-            offence,
-            exposed,
+            self._scatter(a, obtained),
+            self._scatter(a, detected),
+            self._scatter(a, flagged),
+            self._scatter(a, offence),
+            self._scatter(a, offence | traced),
             false_positive,
             account_risk,
             campaign_risk,
@@ -506,32 +639,44 @@ class MarketModel(mesa.Model):
         base = self._per_customer([i.suspension_months for i in inters])
         escalation = self._per_customer([i.escalation for i in inters])
         terminate_after = self._per_customer([i.terminate_after for i in inters])
-        appeal = self._per_customer([i.appeal_months for i in inters]).astype(np.int64)
+        appeal = self._per_customer([i.appeal_months for i in inters], np.int64)
         draw = self.streams.dynamics.random(pop.size)
 
-        offence = harvest.offence
-        pop.offences += offence
-        terminate = offence & (pop.offences >= terminate_after)
-        pop.terminated |= terminate
-        suspend = offence & ~terminate
-        length = detection.suspension_length(pop.offences, base, escalation, draw)
-        pop.suspended_until = np.where(suspend & reach.direct, t + length, pop.suspended_until)
-        pop.blocked_until = np.where(
-            (suspend | terminate) & reach.evading, t + length, pop.blocked_until
+        # Offences and mistaken flags are rare: update the customers concerned only.
+        offence = np.flatnonzero(harvest.offence)
+        pop.offences[offence] += 1
+        terminate = pop.offences[offence] >= terminate_after[offence]
+        pop.terminated[offence[terminate]] = True
+        length = detection.suspension_length(
+            pop.offences[offence], base[offence], escalation[offence], draw[offence]
         )
-        fp = harvest.false_positive
-        pop.suspended_until = np.where(fp & reach.direct, t + appeal, pop.suspended_until)
-        pop.blocked_until = np.where(fp & reach.evading, t + appeal, pop.blocked_until)
+        suspend = ~terminate & reach.direct[offence]
+        pop.suspended_until[offence[suspend]] = t + length[suspend]
+        block = reach.evading[offence]
+        pop.blocked_until[offence[block]] = t + length[block]
+        fp = np.flatnonzero(harvest.false_positive)
+        appealing = fp[reach.direct[fp]]
+        pop.suspended_until[appealing] = t + appeal[appealing]
+        appealing = fp[reach.evading[fp]]
+        pop.blocked_until[appealing] = t + appeal[appealing]
 
-        pop.on_proxies |= harvest.exposed & ~pop.terminated
+        exposed = np.flatnonzero(harvest.exposed)
+        pop.on_proxies[exposed] |= ~pop.terminated[exposed]
 
-        pop.detected_count += harvest.exposed
-        pop.suspension_count += offence | fp
+        pop.detected_count[exposed] += 1
+        pop.suspension_count[offence] += 1
+        pop.suspension_count[fp] += 1
         memory = cfg.distillation.risk_memory
-        own_signal = np.maximum(harvest.account_risk, (offence | fp).astype(float))
-        pop.perceived_risk = memory * pop.perceived_risk + (1.0 - memory) * own_signal
-        campaign_signal = np.maximum(harvest.campaign_risk, harvest.exposed.astype(float))
-        pop.campaign_risk = memory * pop.campaign_risk + (1.0 - memory) * campaign_signal
+        own_signal = harvest.account_risk.copy()
+        for sanctioned in (offence, fp):
+            own_signal[sanctioned] = np.maximum(own_signal[sanctioned], 1.0)
+        np.multiply(pop.perceived_risk, memory, out=pop.perceived_risk)
+        pop.perceived_risk += (1.0 - memory) * own_signal
+        # Only harvesters plan campaigns, so only theirs is kept up to date.
+        h = self._harvesters
+        campaign_signal = harvest.campaign_risk
+        np.maximum(campaign_signal, harvest.exposed[h], out=campaign_signal)
+        pop.campaign_risk[h] = memory * pop.campaign_risk[h] + (1.0 - memory) * campaign_signal
 
     def _learn(self, served: ModelDeveloper | None, harvest: Harvest, frontier: float) -> None:
         """Sample stocks grow and diffuse; each party's head start (months) follows from its
@@ -543,21 +688,24 @@ class MarketModel(mesa.Model):
         growth = self.frontier.growth
         if served is not None:
             self.teacher = served.capability(self.month)
-        pop.samples += harvest.obtained
-        pop.received += diffusion.received_samples(
-            self._weights, pop.stock, cfg.diffusion.rate, self._has_neighbours
-        )
-        pop.own = np.minimum(frontier, pop.own * (1.0 + cfg.customers.inhouse_growth))
-        stock = pop.stock
-        lead = distillation.months_behind(self.teacher, pop.own, growth)
-        pop.head_start = distillation.head_start(
-            pop.head_start, stock, lead, learning.broad_ceiling, learning.broad_half_samples
-        )
-        pop.capability = np.minimum(
-            frontier, distillation.with_head_start(pop.own, pop.head_start, growth)
-        )
-        pop.narrow = distillation.narrow_closure(
-            stock, learning.narrow_ceiling, learning.narrow_half_samples
+        h = self._harvesters
+        pop.samples[h] += harvest.obtained[h]
+        stock = fused_learning.learn(
+            LearningTerms(
+                rate=float(cfg.diffusion.rate),
+                own_growth=float(cfg.customers.inhouse_growth),
+                frontier=float(frontier),
+                teacher=float(self.teacher),
+                growth=float(growth),
+                broad_ceiling=float(learning.broad_ceiling),
+                broad_half=float(learning.broad_half_samples),
+                narrow_ceiling=float(learning.narrow_ceiling),
+                narrow_half=float(learning.narrow_half_samples),
+            ),
+            Stocks(pop.samples, pop.received, pop.own, pop.head_start, pop.capability, pop.narrow),
+            self._weights,
+            self._has_neighbours,
+            self._compiled,
         )
         absorbed = diffusion.domestic_absorption(
             stock, self._spend_weights, self.domestic.samples, self.domestic.spillover
@@ -580,14 +728,15 @@ class MarketModel(mesa.Model):
         rng = self.streams.dynamics
         violations = reach.evading & (spend[:, RESELLER] > 0)
         found = violations & (rng.random(pop.size) < self.us.audit_prob)
+        caught = np.flatnonzero(found)
         amounts = fine_amounts(
-            spend[found, RESELLER], self.us.penalty_fixed_usd, self.us.penalty_multiplier
+            spend[caught, RESELLER], self.us.penalty_fixed_usd, self.us.penalty_multiplier
         )
         base = self._per_customer([i.suspension_months for i in self.intermediaries.values()])
-        length = _geometric(base, rng.random(pop.size))
-        pop.blocked_until = np.where(found, t + length, pop.blocked_until)
+        length = _geometric(base[caught], rng.random(pop.size)[caught])
+        pop.blocked_until[caught] = t + length
         per_inter = np.bincount(
-            pop.intermediary[found], weights=amounts, minlength=len(self.intermediaries)
+            pop.intermediary[caught], weights=amounts, minlength=len(self.intermediaries)
         )
         self._fines_by_intermediary = per_inter
         return violations, found, float(amounts.sum())
@@ -612,12 +761,10 @@ class MarketModel(mesa.Model):
         self, t: int, receipts: np.ndarray, fines: float, served: ModelDeveloper | None
     ) -> float:
         """Each intermediary books its month (objective) and, on review months, climbs."""
-        pop = self.population
         share_dev = served.revenue_share if served else 0.0
         k = len(self.intermediaries)
-        net = np.bincount(pop.intermediary, weights=receipts, minlength=k) * (1.0 - share_dev)
-        budget = np.bincount(pop.intermediary, weights=pop.budget0, minlength=k)
-        budget = budget * self.budget_factor
+        net = np.bincount(self._intermediary, weights=receipts, minlength=k) * (1.0 - share_dev)
+        budget = self._budget_by_intermediary * self.budget_factor
         pressure = max(
             (d.pressure_ratio for d in self.developers.values() if d.home == "US"), default=0.0
         )
@@ -680,7 +827,8 @@ class MarketModel(mesa.Model):
 
         Mesa 3.3 keeps it in a class-level dict keyed by the model (``Agent._ids``), which
         holds every model ever built alive: a long sweep in one process would grow without
-        bound. All of this model's agents exist from construction, so the counter is spent.
+        bound. All of this model's agents exist from construction or have their ids reserved
+        (the customers' row agents, :class:`RowViews`), so the counter is spent.
         """
         mesa.Agent._ids.pop(self, None)
 
@@ -689,6 +837,11 @@ class MarketModel(mesa.Model):
         while self.running:
             self.step()
         return self
+
+
+def _log(value: float) -> float:
+    """``log(max(value, 1e-12))`` as numpy computes it for arrays (the same bits)."""
+    return float(np.log(max(value, 1e-12)))
 
 
 def _geometric(mean: np.ndarray, draw: np.ndarray) -> np.ndarray:

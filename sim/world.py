@@ -13,8 +13,10 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
+from sim import accel
 from sim.agents.customers import CustomerPopulation, InternationalPopulation
 from sim.mechanisms.demand import RESELLER
+from sim.network import barabasi_albert_edges
 from sim.schema import Config, CustomersConfig, InternationalConfig
 
 if TYPE_CHECKING:
@@ -172,13 +174,15 @@ def knowledge_network(
 ) -> sp.csr_array:
     """The customer-to-customer knowledge network as a symmetric 0/1 sparse adjacency.
 
-    Within each sector a Barabasi-Albert graph (networkx, seeded) gives heavy-tailed degrees;
-    its hubs are mapped to the sector's largest spenders (big platforms are knowledge hubs).
-    Random cross-sector links join the clusters.
+    Within each sector a Barabasi-Albert graph (:func:`sim.network.barabasi_albert_edges`,
+    seeded by the sector's child of ``seed``) gives heavy-tailed degrees; its hubs are
+    mapped to the sector's largest spenders (big platforms are knowledge hubs). Random
+    cross-sector links join the clusters. Indices are 32-bit while they fit.
     """
     n = sector.shape[0]
     sector_ids = np.unique(sector)
     children = child_seeds(seed, len(sector_ids) + 1)
+    compiled = accel.use_numba(n)
     rows: list[np.ndarray] = []
     cols: list[np.ndarray] = []
     for sid, child in zip(sector_ids, children[:-1], strict=True):
@@ -187,16 +191,13 @@ def knowledge_network(
         m = len(members)
         if m < 2:
             continue
-        nx_seed = int(child.generate_state(1)[0])
-        g = (
-            nx.barabasi_albert_graph(m, attach, seed=nx_seed)
-            if m > attach
-            else nx.complete_graph(m)
-        )
-        degree = np.array([d for _, d in sorted(g.degree())])
+        if m > attach:
+            edges = barabasi_albert_edges(m, attach, np.random.default_rng(child), compiled)
+        else:
+            edges = np.argwhere(np.triu(np.ones((m, m), dtype=bool), k=1))
+        degree = np.bincount(edges.ravel(), minlength=m)
         rank_of_node = np.empty(m, dtype=np.int64)
         rank_of_node[np.argsort(-degree, kind="stable")] = np.arange(m)
-        edges = np.array(g.edges(), dtype=np.int64).reshape(-1, 2)
         rows.append(members[rank_of_node[edges[:, 0]]])
         cols.append(members[rank_of_node[edges[:, 1]]])
     rng = np.random.default_rng(children[-1])
@@ -207,8 +208,9 @@ def knowledge_network(
         keep = sector[u] != sector[v]
         rows.append(u[keep])
         cols.append(v[keep])
-    r = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
-    c = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
+    index = np.int32 if n < 2**31 else np.int64
+    r = np.concatenate(rows).astype(index) if rows else np.zeros(0, dtype=index)
+    c = np.concatenate(cols).astype(index) if cols else np.zeros(0, dtype=index)
     adjacency = sp.coo_array(
         (np.ones(2 * len(r)), (np.concatenate([r, c]), np.concatenate([c, r]))), shape=(n, n)
     ).tocsr()

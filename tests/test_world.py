@@ -246,6 +246,7 @@ def test_network_small_sectors():
 def _customers_config(n: int) -> CustomersConfig:
     return CustomersConfig(
         n=n,
+        archetypes={},  # the default archetypes name sectors these tests do not have
         budget_total_musd=100.0,
         approval_min_budget_musd=0.005,
         evade_propensity=0.3,

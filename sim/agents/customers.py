@@ -74,8 +74,9 @@ class CustomerPopulation:
         self.restricted = np.zeros(n, dtype=bool)
         self.suspended_until = np.full(n, -1, dtype=np.int64)
         self.blocked_until = np.full(n, -1, dtype=np.int64)
-        self.spend = np.zeros((n, len(OPTIONS)))
-        self.spend_total = np.zeros((n, len(OPTIONS)))
+        # Column-major: each month sums every option's spend over the customers.
+        self.spend = np.zeros((n, len(OPTIONS)), order="F")
+        self.spend_total = np.zeros((n, len(OPTIONS)), order="F")
         self.detected_count = np.zeros(n, dtype=np.int32)
         self.suspension_count = np.zeros(n, dtype=np.int32)
         self.perceived_risk = np.zeros(n)

@@ -71,8 +71,10 @@ def head_start(
 
 def with_head_start(own: np.ndarray | float, months: np.ndarray | float, growth: float):
     """Capability of a party ``months`` of frontier progress ahead of its own path:
-    ``k = k_own * (1 + g)^H``."""
-    return np.asarray(own, dtype=float) * (1.0 + growth) ** np.asarray(months, dtype=float)
+    ``k = k_own * (1 + g)^H``, computed as ``k_own * exp(H ln(1 + g))`` (numpy's ``exp`` is
+    several times faster than its ``**`` with a scalar base)."""
+    months = np.asarray(months, dtype=float)
+    return np.asarray(own, dtype=float) * np.exp(months * np.log1p(growth))
 
 
 def narrow_closure(stock: np.ndarray, ceiling: float, half: float) -> np.ndarray:
