@@ -250,7 +250,6 @@ def _customers_config(n: int) -> CustomersConfig:
         budget_total_musd=100.0,
         approval_min_budget_musd=0.005,
         evade_propensity=0.3,
-        archetypes={},
         sectors={
             # share, budget_weight, harvesters, listing, inhouse, quality_weight
             "none": SectorConfig(0.5, 1.0, 0.0, 0.2, 0.3, 1.0),
