@@ -320,8 +320,8 @@ class MarketModel(mesa.Model):
         A harvester with its own route (direct or a shell) extracts through its account
         until it is shut out or its extraction is exposed; from then on it runs proxy
         accounts, as many as minimise its exposure to the detector, within what KYC lets it
-        open (if KYC leaves it fewer than two, it falls back on its own account when it has
-        one). Rate limits cap what each account can extract.
+        open and its budget pays for (if they leave it fewer than two, it falls back on its
+        own account when it has one). Rate limits cap what each account can extract.
         """
         pop, cfg = self.population, self.config
         learning = cfg.distillation
@@ -337,6 +337,9 @@ class MarketModel(mesa.Model):
             learning.deterrence,
         )
         cap = 1.0 + learning.proxy_accounts_max * (1.0 - guards.kyc)
+        if learning.proxy_cost_usd > 0:  # no more accounts than the budget pays for
+            budget = pop.budget0 * self.budget_factor
+            cap = np.minimum(cap, np.floor(budget / learning.proxy_cost_usd))
         spread = detection.least_exposed_accounts(
             planned, cfg.detection.threshold_samples, cfg.detection.link_accounts
         )
