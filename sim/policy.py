@@ -158,8 +158,10 @@ class PolicyTimeline:
                         self._ramp_start[slot] = current
                     elif self._ramp_written.get(slot) != current:
                         continue  # something else moved the lever: the ramp yields
-                    start = self._ramp_start[slot]
-                    value = start + (float(event.value) - start) * (month - event.month + 1) / ramp
+                    start, end = self._ramp_start[slot], float(event.value)
+                    value = start + (end - start) * (month - event.month + 1) / ramp
+                    # never past either end (rounding took a ramp to 0 down to -1e-16)
+                    value = min(max(value, min(start, end)), max(start, end))
                     setattr(target, lever.attr, value)
                     self._ramp_written[slot] = value
                 elif month != event.month:
