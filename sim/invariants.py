@@ -646,7 +646,7 @@ def _gap(m: _Month) -> None:
     if growth > 0 and best > 0:
         # the months convert back into the gap: best * (1 + g)^months reaches the frontier
         m.require(
-            _near(best * (1.0 + growth) ** gap_months, max(frontier, best), 1e-9),
+            _near(gap_months * math.log1p(growth), math.log(max(frontier, best) / best), 1e-12),
             "gap",
             gap_months=gap_months,
             best=best,
