@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
 from sim.config import as_config, compose
@@ -9,9 +11,18 @@ from sim.config import as_config, compose
 SMALL = ["customers.n=300", "international.n=50", "horizon=24"]
 
 
+@functools.cache
+def _composed(scenario: str | None, overrides: tuple[str, ...]):
+    return compose(scenario, list(overrides))
+
+
 def small_config(*overrides: str, scenario: str | None = None):
-    """A validated small config (300 customers, 24 months) with extra overrides."""
-    return as_config(compose(scenario, [*SMALL, *overrides]))
+    """A validated small config (300 customers, 24 months) with extra overrides.
+
+    Hydra composes each distinct set of overrides once per session (composing is most of
+    a small test's time); every call still returns a freshly validated Config of its own.
+    """
+    return as_config(_composed(scenario, (*SMALL, *overrides)))
 
 
 @pytest.fixture(scope="session")

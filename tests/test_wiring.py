@@ -1,0 +1,41 @@
+"""Tests that pin the model's wiring: each fails if one link between mechanisms is cut.
+
+Written against hand mutations (issue 11) and the survivors of mutation testing
+(scripts/mutation.sh): every test here was seen to fail with its link cut, and each asserts
+what the link produces in a run small enough to reason about by hand.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from conftest import small_config
+
+from sim.config import compose
+from sim.mechanisms.demand import FOREIGN, RESELLER
+from sim.model import MarketModel
+
+NO_HARVESTERS = [f"customers.sectors.{s}.harvesters=0" for s in compose().customers.sectors]
+
+
+def test_a_flag_raises_perceived_risk_beyond_the_chance_of_one():
+    # Honest accounts are flagged with probability 0.5 this month: every user's memory takes
+    # in at least that chance, and the flagged ones the flag itself (signal 1, not 0.5).
+    model = MarketModel(
+        small_config(
+            "detection.false_positive_rate=0.5",
+            "intermediaries.azure.monitoring0=1.0",
+            "intermediaries.azure.adaptive=false",
+            "distillation.risk_memory=0.7",
+            *NO_HARVESTERS,
+            "horizon=1",
+        )
+    )
+    model.step()
+    pop = model.population
+    users = (pop.spend[:, FOREIGN] + pop.spend[:, RESELLER]) > 0  # tokens this month
+    flagged = pop.suspension_count > 0
+    assert (flagged & users).any() and (users & ~flagged).any()
+    assert not (flagged & ~users).any()
+    np.testing.assert_allclose(pop.perceived_risk[flagged], 0.3, rtol=1e-12)
+    np.testing.assert_allclose(pop.perceived_risk[users & ~flagged], 0.15, rtol=1e-12)
+    np.testing.assert_array_equal(pop.perceived_risk[~users], 0.0)
