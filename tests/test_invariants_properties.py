@@ -12,16 +12,27 @@ default suite; the large one on demand:
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
+import os
+
+from hypothesis import HealthCheck, Phase, given, settings
 from properties import active_profile, configs
 
 from sim.model import MarketModel
 
 PROFILE = active_profile()
 
+#: Under mutation testing (mutmut sets MUTANT_UNDER_TEST) only the verdict matters: a failing
+#: config is reported as found, without minutes spent shrinking it.
+PHASES = (
+    (Phase.explicit, Phase.generate)
+    if "MUTANT_UNDER_TEST" in os.environ
+    else (Phase.explicit, Phase.generate, Phase.shrink)
+)
+
 
 @settings(
     max_examples=PROFILE.examples,
+    phases=PHASES,
     derandomize=True,
     database=None,
     deadline=None,
