@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 
 import pytest
 
@@ -25,7 +26,14 @@ def small_config(*overrides: str, scenario: str | None = None):
     return as_config(_composed(scenario, (*SMALL, *overrides)))
 
 
-@pytest.fixture(scope="session")
+def _shared(fixture_name: str, config: pytest.Config) -> str:
+    """Session scope, except under mutation testing: mutmut (which sets MUTANT_UNDER_TEST)
+    maps each test to the code it runs, and a session fixture's run would count only for
+    the first test that asked for it."""
+    return "function" if "MUTANT_UNDER_TEST" in os.environ else "session"
+
+
+@pytest.fixture(scope=_shared)
 def baseline_run():
     """One small baseline run shared by read-only tests."""
     from sim.runner import simulate

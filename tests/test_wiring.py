@@ -39,3 +39,15 @@ def test_a_flag_raises_perceived_risk_beyond_the_chance_of_one():
     np.testing.assert_allclose(pop.perceived_risk[flagged], 0.3, rtol=1e-12)
     np.testing.assert_allclose(pop.perceived_risk[users & ~flagged], 0.15, rtol=1e-12)
     np.testing.assert_array_equal(pop.perceived_risk[~users], 0.0)
+
+
+def test_capabilities_are_measured_against_the_frontier_at_the_months_end():
+    # Month t's capabilities and gap are end-of-month figures: against the frontier at t + 1
+    # (docs/model.md, section 3, timing).
+    model = MarketModel(small_config("horizon=6")).run()
+    dev = model.developers["us_frontier"]
+    expected = [dev.capability(t + 1) for t in range(6)]
+    frontier = [r["capability_frontier"] for r in model.records]
+    np.testing.assert_allclose(frontier, expected, rtol=1e-12)
+    gaps = [r["capability_frontier"] - r["capability_best_china"] for r in model.records]
+    np.testing.assert_allclose([r["capability_gap"] for r in model.records], gaps, rtol=1e-12)
