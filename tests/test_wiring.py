@@ -8,6 +8,7 @@ what the link produces in a run small enough to reason about by hand.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from conftest import small_config
 
 from sim.config import compose
@@ -51,3 +52,47 @@ def test_capabilities_are_measured_against_the_frontier_at_the_months_end():
     np.testing.assert_allclose(frontier, expected, rtol=1e-12)
     gaps = [r["capability_frontier"] - r["capability_best_china"] for r in model.records]
     np.testing.assert_allclose([r["capability_gap"] for r in model.records], gaps, rtol=1e-12)
+
+
+def test_the_intermediarys_objective_is_its_books_for_the_month():
+    # j = ((1 - s) R - fines - c_rel min(P / tol, 1) (1 - s) R) / B, every month, from the
+    # month's own figures: the revenue it kept, the fines it paid, the pressure it saw.
+    model = MarketModel(
+        small_config(
+            "horizon=8",
+            "us.rule_level=0.5",
+            "customers.evade_propensity=1.0",
+            "us.audit_prob=0.5",
+            "intermediaries.azure.relationship_cost=2.0",
+        )
+    ).run()
+    budget0 = model.population.budget0.sum()
+    growth = model.config.customers.budget_growth
+    records = model.records
+    assert (
+        sum(r["fines"] for r in records) > 0 and max(r["developer_pressure"] for r in records) > 0
+    )
+    for t, r in enumerate(records):
+        kept = r["revenue_intermediary_china"]
+        at_risk = 2.0 * min(r["developer_pressure"], 1.0) * kept
+        expected = (kept - r["fines"] - at_risk) / (budget0 * (1 + growth) ** t)
+        assert r["intermediary_objective"] == pytest.approx(expected, rel=1e-9), t
+
+
+@pytest.mark.parametrize("asc_foreign", [0.0, -30.0])
+def test_every_honest_user_flagged_is_a_false_positive_rate_of_one(asc_foreign):
+    # At -30 the direct option keeps a share near 1e-13: a thousandth of a token a month,
+    # still an account using the model, flagged and counted like any other.
+    model = MarketModel(
+        small_config(
+            "detection.false_positive_rate=1.0",
+            "intermediaries.azure.monitoring0=1.0",
+            "intermediaries.azure.adaptive=false",
+            f"demand.asc_foreign={asc_foreign}",
+            *NO_HARVESTERS,
+            "horizon=1",
+        )
+    )
+    model.step()
+    assert model.records[0]["false_positive_rate"] == 1.0
+    assert model.records[0]["false_positive_suspensions"] > 0
