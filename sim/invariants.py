@@ -142,31 +142,6 @@ class _Snapshot:
             policy_moves=int(model.us.moves),
         )
 
-    @classmethod
-    def initial(cls, model: Any) -> _Snapshot:
-        """The state every run starts from: nothing harvested, spent, offended or fined."""
-        n = model.population.size
-        zeros, never = np.zeros(n), np.zeros(n, dtype=bool)
-        return cls(
-            month=-1,
-            samples=zeros,
-            received=zeros,
-            spend_total=np.zeros((n, 4)),
-            offences=np.zeros(n, dtype=np.int64),
-            terminated=never,
-            suspended_until=np.full(n, -1),
-            blocked_until=np.full(n, -1),
-            head_start=zeros,
-            narrow=zeros,
-            on_proxies=never,
-            detected_count=np.zeros(n, dtype=np.int64),
-            suspension_count=np.zeros(n, dtype=np.int64),
-            domestic_samples=0.0,
-            domestic_head_start=0.0,
-            fines_total=0.0,
-            policy_moves=0,
-        )
-
 
 _PREVIOUS: weakref.WeakKeyDictionary[Any, _Snapshot] = weakref.WeakKeyDictionary()
 
@@ -234,6 +209,17 @@ def _near(a: float, b: float, atol: float = 0.0) -> bool:
     return math.isclose(float(a), float(b), rel_tol=RTOL, abs_tol=atol)
 
 
+def start(model: Any) -> None:
+    """Record the state a model starts from, so that its first month is checked against it.
+
+    Call it at the end of the model's construction (``MarketModel.__init__`` does when
+    ``check.invariants`` is on). Without it, the first checked month has no history to
+    compare with and the invariants about cumulative figures start from the second.
+    """
+    _PREVIOUS[model] = _Snapshot.of(model)
+    _PREVIOUS[model].month = model.month - 1
+
+
 def check_month(model: Any, outcome: Any, metrics: dict[str, float]) -> None:
     """Check the month just stepped; raise :class:`InvariantError` on the first violation.
 
@@ -242,8 +228,6 @@ def check_month(model: Any, outcome: Any, metrics: dict[str, float]) -> None:
     """
     t = model.month
     previous = _PREVIOUS.get(model)
-    if previous is None and t == 0:
-        previous = _Snapshot.initial(model)
     if previous is not None and previous.month != t - 1:
         previous = None  # months were stepped unchecked: no history to compare with
     pop = model.population

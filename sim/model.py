@@ -166,6 +166,10 @@ class MarketModel(mesa.Model):
             }
         )
         self.running = self.horizon > 0
+        if cfg.check.invariants:
+            from sim.invariants import start
+
+            start(self)
 
     # ------------------------------------------------------------------ structure
 

@@ -204,7 +204,12 @@ def _lever_names(inters: list[str], devs: list[str]) -> list[str]:
         for n, lever in LEVERS.items()
         if lever.owner == "intermediary"
     ]
-    names += [f"developers.{k}.in_channel" for k in devs]
+    names += [
+        f"developers.{k}.{n.split('.')[1]}"
+        for k in devs
+        for n, lever in LEVERS.items()
+        if lever.owner == "developer"
+    ]
     return names
 
 
