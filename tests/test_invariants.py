@@ -359,3 +359,17 @@ def test_shells_at_list_price_leave_a_rounding_margin_not_a_violation():
     ).run()
     assert sum(r["spend_reseller"] for r in model.records) > 0
     assert all(abs(r["revenue_resellers"] - r["spend_proxies"]) < 1e-6 for r in model.records)
+
+
+def test_the_first_month_is_compared_with_the_state_the_model_started_from():
+    # A run may start from a recorded history (offences, samples held): the first month is
+    # checked against that state, not against an empty one. A stock changed behind the
+    # model's back between construction and the first month is caught.
+    model = MarketModel(small_config("check.invariants=true", "horizon=2"))
+    model.population.offences[:] += 1  # a start with history is fine ...
+    invariants.start(model)  # ... when the model records it as its start
+    model.run()
+    broken = MarketModel(small_config("check.invariants=true", "horizon=2"))
+    broken.population.samples[0] = 5.0  # after the start was recorded
+    with pytest.raises(InvariantError, match=r"'cumulative figures' broken in month 0"):
+        broken.step()
