@@ -96,3 +96,24 @@ def test_every_honest_user_flagged_is_a_false_positive_rate_of_one(asc_foreign):
     model.step()
     assert model.records[0]["false_positive_rate"] == 1.0
     assert model.records[0]["false_positive_suspensions"] > 0
+
+
+def test_a_restricted_sector_is_restricted_whole_and_a_barred_one_buys_nothing_foreign():
+    first, second = list(compose().customers.sectors)[:2]
+    model = MarketModel(
+        small_config(
+            "horizon=3",
+            "us.rule_level=0",
+            f"us.restricted_sectors=[{first}]",
+            f"cn.barred_sectors=[{second}]",
+        )
+    ).run()
+    pop = model.population
+    restricted = pop.sector == pop.sector_names.index(first)
+    barred = pop.sector == pop.sector_names.index(second)
+    assert restricted.any() and barred.any()
+    np.testing.assert_array_equal(pop.restricted, restricted)
+    assert model.records[-1]["restricted_customers"] == restricted.sum()
+    assert pop.spend_total[barred, FOREIGN].sum() == 0
+    assert pop.spend_total[barred, RESELLER].sum() == 0
+    assert pop.spend_total[~barred & ~restricted, FOREIGN].sum() > 0
