@@ -12,7 +12,7 @@ import pytest
 from conftest import small_config
 
 from sim.config import compose
-from sim.mechanisms.demand import FOREIGN, RESELLER
+from sim.mechanisms.demand import DOMESTIC, FOREIGN, RESELLER
 from sim.model import MarketModel
 
 NO_HARVESTERS = [f"customers.sectors.{s}.harvesters=0" for s in compose().customers.sectors]
@@ -117,3 +117,164 @@ def test_a_restricted_sector_is_restricted_whole_and_a_barred_one_buys_nothing_f
     assert pop.spend_total[barred, FOREIGN].sum() == 0
     assert pop.spend_total[barred, RESELLER].sum() == 0
     assert pop.spend_total[~barred & ~restricted, FOREIGN].sum() > 0
+
+
+# ------------------------------------------------------------------ sanctions
+
+
+NO_FLAGS = [*NO_HARVESTERS, "detection.false_positive_rate=0"]
+ALL_EVADE = [
+    "us.rule_level=1.0",
+    "customers.evade_propensity=1.0",
+    "intermediaries.azure.kyc0=0.0",
+    "intermediaries.azure.kyc_min=0.0",
+    "intermediaries.azure.adaptive=false",
+]
+
+
+def test_customers_never_flagged_are_never_suspended_and_always_served():
+    records = MarketModel(small_config(*NO_FLAGS, "horizon=6")).run().records
+    assert all(r["suspended_accounts"] == 0 for r in records)
+    direct = [r["spend_foreign_direct"] for r in records]
+    assert all(d > 0 for d in direct)
+    assert all(b > a for a, b in zip(direct, direct[1:], strict=False))  # budgets grow
+
+
+def test_shell_users_never_caught_keep_buying_every_month():
+    model = MarketModel(small_config(*NO_FLAGS, *ALL_EVADE, "us.audit_prob=0", "horizon=6"))
+    records = model.run().records
+    buyers = int((model.population.budget0 > 0).sum())
+    assert [r["violations"] for r in records] == [buyers] * 6
+
+
+def test_a_shell_user_flagged_by_mistake_waits_for_its_appeal():
+    model = MarketModel(
+        small_config(
+            *NO_HARVESTERS,
+            *ALL_EVADE,
+            "us.audit_prob=0",
+            "detection.false_positive_rate=1.0",
+            "intermediaries.azure.monitoring0=1.0",
+            "intermediaries.azure.appeal_months=1",
+            "horizon=3",
+        )
+    )
+    records = model.run().records
+    assert records[0]["violations"] > 0
+    assert records[0]["false_positive_suspensions"] == records[0]["violations"]
+    assert records[1]["violations"] == 0  # every one of them blocked pending appeal
+    assert records[2]["violations"] == records[0]["violations"]
+
+
+PERFECT_OWN_ACCOUNT_DETECTION = [
+    "intermediaries.azure.monitoring0=1.0",
+    "intermediaries.azure.adaptive=false",
+    "detection.sensitivity=100",
+    "detection.threshold_samples=1",
+    "distillation.proxy_accounts_max=0",
+]
+
+
+@pytest.mark.parametrize("after", [1, 2])
+def test_an_account_is_terminated_at_exactly_the_offence_that_reaches_the_threshold(after):
+    model = MarketModel(
+        small_config(
+            *PERFECT_OWN_ACCOUNT_DETECTION,
+            f"intermediaries.azure.terminate_after={after}",
+            "intermediaries.azure.suspension_months=1",
+            "horizon=12",
+        )
+    ).run()
+    pop = model.population
+    assert pop.terminated.any()
+    np.testing.assert_array_equal(pop.terminated, pop.offences >= after)
+    assert (pop.offences[~pop.terminated] < after).all()
+
+
+# ------------------------------------------------------------------ campaigns
+
+
+def test_fully_deterred_harvesters_plan_nothing_and_pay_for_no_proxies():
+    records = (
+        MarketModel(
+            small_config(
+                "distillation.deterrence=1.0",
+                "intermediaries.azure.monitoring0=1.0",
+                "intermediaries.azure.adaptive=false",
+                "horizon=4",
+            )
+        )
+        .run()
+        .records
+    )
+    assert all(r["harvesting_customers"] == 0 for r in records)
+    assert all(r["harvest_accounts"] == 0 and r["spend_proxies"] == 0 for r in records)
+
+
+@pytest.mark.parametrize(("most", "kyc", "cap"), [(10.0, 0.5, 6), (2.0, 0.5, 2)])
+def test_kyc_caps_the_proxy_accounts_a_harvester_can_open(most, kyc, cap):
+    # 1 + M (1 - kyc) accounts at most; exposed harvesters run networks up to that size
+    # (large campaigns would spread over hundreds), two at the least.
+    model = MarketModel(
+        small_config(
+            f"distillation.proxy_accounts_max={most}",
+            f"intermediaries.azure.kyc0={kyc}",
+            f"intermediaries.azure.kyc_min={kyc}",
+            "intermediaries.azure.adaptive=false",
+            "horizon=6",
+        )
+    ).run()
+    records = model.records
+    cost = model.config.distillation.proxy_cost_usd
+    networks = [r["spend_proxies"] / cost for r in records]
+    assert networks[-1] > 0
+    on_proxies = int(model.population.on_proxies.sum())
+    assert max(networks) <= cap * on_proxies
+    assert all(n == int(n) for n in networks)
+    assert max(networks) >= cap  # some network at the cap
+
+
+def test_the_shell_risk_carries_the_audit_chance_times_half_the_penalty_multiple():
+    # Month 0, before any flag or audit: the log-odds of shells against domestic providers
+    # differ between two penalty multiples by exactly br * a * (pen1 - pen0) / 2.
+    common = [*NO_HARVESTERS, *ALL_EVADE, "us.audit_prob=0.5", "horizon=1"]
+    common += ["intermediaries.azure.rate_limit=0", "demand.risk_weight=3.0"]
+    odds = []
+    for pen in (0.0, 2.0):
+        model = MarketModel(small_config(*common, f"us.penalty_multiplier={pen}"))
+        model.step()
+        spend = model.population.spend
+        shells = spend[:, RESELLER] > 0
+        odds.append(np.log(spend[shells, RESELLER] / spend[shells, DOMESTIC]))
+    np.testing.assert_allclose(odds[0] - odds[1], 3.0 * 0.5 * 2.0 / 2.0, rtol=1e-9)
+
+
+# ------------------------------------------------------------------ detection
+
+
+def test_without_monitoring_nothing_is_flagged_linked_or_exposed():
+    records = (
+        MarketModel(
+            small_config(
+                "intermediaries.azure.monitoring0=0",
+                "intermediaries.azure.monitoring_min=0",
+                "intermediaries.azure.adaptive=false",
+                "horizon=6",
+            )
+        )
+        .run()
+        .records
+    )
+    assert sum(r["harvested_samples"] for r in records) > 0
+    assert all(r["harvested_samples_detected"] == 0 for r in records)
+    assert all(r["campaigns_exposed"] == 0 and r["suspensions"] == 0 for r in records)
+
+
+def test_an_own_account_harvesters_campaign_risk_is_its_account_risk():
+    # Without proxies a campaign is exposed exactly when its account is flagged: the two
+    # memories take in the same signal, so harvesters never flagged hold equal risks.
+    model = MarketModel(small_config("distillation.proxy_accounts_max=0", "horizon=3")).run()
+    pop = model.population
+    quiet = (pop.intent > 0) & (pop.detected_count == 0) & (pop.suspension_count == 0)
+    assert quiet.any() and (pop.campaign_risk[quiet] > 0).any()
+    np.testing.assert_allclose(pop.campaign_risk[quiet], pop.perceived_risk[quiet], rtol=1e-12)
