@@ -7,6 +7,7 @@ scripts/mutation.sh.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from sim.mechanisms.safeguards import HillClimb
@@ -58,3 +59,18 @@ def test_a_lever_with_no_room_keeps_its_direction():
     levels = climb.review([0.5, 0.5], [(0.5, 0.5), (0.0, 1.0)], [False, True], 1.0)
     assert levels == [0.5, 0.5]
     assert climb.directions[0] == 1.0
+
+
+def test_two_accounts_already_make_a_network_that_can_be_linked():
+    from sim.mechanisms.detection import network_linking
+
+    p = network_linking(np.array([1.0, 2.0]), np.array([0.5, 0.5]), 4.6, 2000.0)
+    assert p[0] == 0.0
+    assert p[1] == pytest.approx((1 - np.exp(-2.3)) * 2 / 2002, rel=1e-12)
+
+
+def test_a_suspension_drawn_at_the_very_edge_of_the_uniform_is_still_finite():
+    from sim.mechanisms.detection import suspension_length
+
+    lengths = suspension_length(np.array([1, 1]), 3.0, 2.0, np.array([0.0, 0.5]))
+    assert (lengths >= 1).all() and (lengths < 1000).all()
