@@ -207,6 +207,10 @@ class MarketModel(mesa.Model):
             }
         )
         self.running = self.horizon > 0
+        if cfg.check.invariants:
+            from sim.invariants import start
+
+            start(self)
 
     def _initial_sanctions(self, cfg: Config) -> None:
         """Archetypes' history before month 0: offences on record and running suspensions
@@ -439,8 +443,8 @@ class MarketModel(mesa.Model):
         A harvester with its own route (direct or a shell) extracts through its account
         until it is shut out or its extraction is exposed; from then on it runs proxy
         accounts, as many as minimise its exposure to the detector, within what KYC lets it
-        open (if KYC leaves it fewer than two, it falls back on its own account when it has
-        one). Rate limits cap what each account can extract.
+        open and its budget pays for (if they leave it fewer than two, it falls back on its
+        own account when it has one). Rate limits cap what each account can extract.
         """
         pop, cfg = self.population, self.config
         learning = cfg.distillation
@@ -457,6 +461,9 @@ class MarketModel(mesa.Model):
             learning.deterrence,
         )
         cap = 1.0 + learning.proxy_accounts_max * (1.0 - guards.kyc[h])
+        if learning.proxy_cost_usd > 0:  # no more accounts than the budget pays for
+            budget = pop.budget0[h] * self.budget_factor
+            cap = np.minimum(cap, np.floor(budget / learning.proxy_cost_usd))
         spread = detection.least_exposed_accounts(
             planned, cfg.detection.threshold_samples, cfg.detection.link_accounts
         )

@@ -305,8 +305,10 @@ class PolicyTimeline:
                         self._ramp_start[slot] = current
                     elif self._ramp_written.get(slot) != current:
                         continue  # something else moved the lever: the ramp yields
-                    begin = self._ramp_start[slot]
-                    value = begin + (float(event.value) - begin) * (month - start + 1) / ramp
+                    begin, end = self._ramp_start[slot], float(event.value)
+                    value = begin + (end - begin) * (month - start + 1) / ramp
+                    # never past either end (rounding took a ramp to 0 down to -1e-16)
+                    value = min(max(value, min(begin, end)), max(begin, end))
                     setattr(target, lever.attr, value)
                     self._ramp_written[slot] = value
                 elif month != start:

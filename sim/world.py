@@ -77,9 +77,13 @@ def child_seeds(seed: np.random.SeedSequence, n: int) -> list[np.random.SeedSequ
 def pareto_budgets(
     rng: np.random.Generator, n: int, alpha: float, total_usd: float, weights: np.ndarray
 ) -> np.ndarray:
-    """Heavy-tailed budgets: Pareto(alpha) draws times sector weights, scaled to ``total_usd``."""
+    """Heavy-tailed budgets: Pareto(alpha) draws times sector weights, scaled to ``total_usd``.
+
+    All zero when every customer drawn falls in sectors of zero weight (nothing to scale).
+    """
     raw = (rng.pareto(alpha, n) + 1.0) * weights
-    return raw * (total_usd / raw.sum()) if n else raw
+    total = raw.sum()
+    return raw * (total_usd / total) if total > 0 else np.zeros(n)
 
 
 def build_customers(
