@@ -54,18 +54,18 @@ BLAS1 = {"OPENBLAS_NUM_THREADS": "1"}
 
 # Phases of MarketModel.step, called as ``self.<name>(...)`` so an instance attribute wraps them.
 PHASES = (
-    "_safeguards_per_customer",
+    "_safeguards",
     "_access",
+    "_plan_campaigns",
     "_demand",
-    "_tokens_and_receipts",
-    "_distillation",
-    "_detection",
-    "_diffusion",
-    "_enforcement",
+    "_detect",
+    "_sanction",
+    "_learn",
+    "_developers_respond",
+    "_enforce",
     "_politics",
     "_review_safeguards",
     "_two_way_flow",
-    "_month_metrics",
 )
 
 
@@ -194,9 +194,7 @@ def large_worker(n: int, horizon: int, mode: str, top: int) -> dict[str, Any]:
         t4 = stamp()
         if mode == "phases":
             step_total = t4[0] - t3[0]
-            totals["other (timeline, served/frontier, step overhead)"] = step_total - sum(
-                totals.values()
-            )
+            totals["other (timeline, metrics, step overhead)"] = step_total - sum(totals.values())
             out["phases"] = dict(sorted(totals.items(), key=lambda kv: kv[1], reverse=True))
 
     out.update(

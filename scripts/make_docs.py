@@ -97,6 +97,20 @@ CITATIONS: dict[str, str] = {
         "China's cross-border data-flow provisions of March 2024, which raised the thresholds "
         "that trigger data-export security reviews."
     ),
+    "verge-2023": (
+        "The Verge, December 2023 (secondary): ByteDance used the API, mostly through the "
+        "cloud provider, to train and evaluate its own model, and its account was suspended."
+    ),
+    "extraction-2026": (
+        "Anthropic's disclosure of February 2026 (and secondary analyses): about 24,000 "
+        "fraudulent accounts and more than 16M exchanges from three Chinese labs through proxy "
+        "networks, one network running over 20,000 accounts, each account kept under "
+        "detection thresholds; reported split about 150k, 3.4M and 13M exchanges."
+    ),
+    "kyc-cost": (
+        "Press coverage of the January 2024 proposed cloud KYC rule: it could reach up to "
+        "1,837 cloud providers and resellers at a compliance cost of up to $170M a year."
+    ),
     "grey-market": (
         "Reports on grey-market API resale, recorded in facts.md without a primary source: "
         "resellers offering access at as little as about 10% of list price, each new control "
@@ -107,17 +121,33 @@ CITATIONS: dict[str, str] = {
 # Parameter key (``<name>`` for an entry of a dict section) -> the citations behind it.
 # Every parameter whose schema source cites facts.md must appear here, and only those.
 FACT_SOURCES: dict[str, tuple[str, ...]] = {
+    "start": ("verge-2023", "info-2024"),
+    "customers.archetypes": ("info-2024", "bloomberg-2026"),
     "customers.budget_total_musd": ("info-2024", "bloomberg-2026"),
     "customers.budget_growth": ("info-2024", "bloomberg-2026"),
     "customers.approval_min_budget_musd": ("bloomberg-2026",),
     "developers.<name>.price0": ("provider-prices",),
     "developers.<name>.price_decline": ("llmflation",),
-    "developers.<name>.serves_china_directly": ("openai-block",),
+    "developers.<name>.tolerance": ("extraction-2026",),
+    "developers.<name>.own_detection": ("extraction-2026",),
+    "intermediaries.<name>.monitoring0": ("bloomberg-2026",),
+    "intermediaries.<name>.kyc0": ("bloomberg-2026",),
+    "intermediaries.<name>.false_reject": ("kyc-cost",),
     "domestic.price0": ("provider-prices", "price-war"),
-    "domestic.provider_shares": ("idc-2025",),
+    "domestic.price_decline": ("price-war",),
     "demand.reseller_markup": ("grey-market",),
-    "distillation.efficiency": ("false-promise",),
-    "distillation.half_samples": ("distil-samples",),
+    "distillation.campaign_samples": ("distil-samples", "extraction-2026"),
+    "distillation.ambition_exponent": ("extraction-2026",),
+    "distillation.broad_ceiling": ("false-promise",),
+    "distillation.broad_half_samples": ("distil-samples",),
+    "distillation.narrow_ceiling": ("distil-samples",),
+    "distillation.narrow_half_samples": ("distil-samples",),
+    "distillation.proxy_accounts_max": ("extraction-2026",),
+    "distillation.proxy_cost_usd": ("grey-market",),
+    "distillation.attribution": ("extraction-2026",),
+    "detection.sensitivity": ("prada",),
+    "detection.threshold_samples": ("extraction-2026",),
+    "detection.link_accounts": ("extraction-2026",),
     "detection.false_positive_rate": ("prada",),
     "us.rule_level": ("us-listing",),
     "us.kyc_duty": ("us-kyc",),
@@ -128,10 +158,11 @@ FACT_SOURCES: dict[str, tuple[str, ...]] = {
 
 # Config fields that are not parameters: the scenario is a name and a timeline of events,
 # documented with the levers in docs/results.md.
-NOT_PARAMETERS = ("scenario",)
+NOT_PARAMETERS = ("scenario", "history")
 
 EVENT_FIELDS: dict[str, str] = {
-    "month": "Month (0-based) from which the event applies; must lie inside the horizon",
+    "month": "Month (0-based, month 0 is `start`) from which the event applies; must lie inside the run",
+    "date": "Or the calendar month (YYYY-MM) from which it applies; give one of month and date",
     "lever": "Name of the lever to move (table above), or a per-agent form",
     "value": "New value: a number, true/false, or a list of sector names, by lever kind",
     "ramp": "Months over which a number lever moves linearly to the value (0 or 1: at once)",
@@ -348,8 +379,8 @@ def _source_cell(row: Row, labels: dict[str, str]) -> str:
 
 def _param_table(rows: list[Row], labels: dict[str, str]) -> list[str]:
     lines = [
-        "| key | default | unit | allowed | source | meaning |",
-        "|---|---|---|---|---|---|",
+        "| key | default | unit | allowed | plausible | source | meaning |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         unit = cell(r.meta.get("unit") or "") or "**undocumented**"
@@ -357,8 +388,16 @@ def _param_table(rows: list[Row], labels: dict[str, str]) -> list[str]:
         allowed = fmt_range(r.meta.get("lo"), r.meta.get("hi"), r.kind)
         if r.nullable:
             allowed = "null" if allowed == "-" else f"{allowed}, or null"
+        rng, factor = r.meta.get("plausible"), r.meta.get("plausible_factor")
+        plausible = (
+            f"[{fmt_number(rng[0])}, {fmt_number(rng[1])}]"
+            if rng
+            else f"x{fmt_number(factor[0])} to x{fmt_number(factor[1])} of each entry"
+            if factor
+            else "-"
+        )
         lines.append(
-            f"| `{r.key}` | {cell(fmt_value(r.default))} | {unit} | {allowed} "
+            f"| `{r.key}` | {cell(fmt_value(r.default))} | {unit} | {allowed} | {plausible} "
             f"| {_source_cell(r, labels)} | {doc} |"
         )
     return lines
@@ -418,6 +457,12 @@ def render_parameters() -> str:
         "order of magnitude. `model.md`: a structural switch or setting required by the "
         "modelling brief rather than a number taken from data. `project choice`: a setting of "
         "the software (seeding, output), not of the model.",
+        "",
+        "**Ranges.** *allowed* is what validation accepts (anything outside is refused before "
+        "a run); *plausible* is the narrower range the parameter could credibly take in the "
+        "world modelled, which uncertainty and sensitivity analysis sample "
+        "(`sim.schema.plausible_ranges()`). A parameter without a plausible range is a "
+        "structural setting, a sourced figure varied only by scenarios, or a software option.",
         "",
         "**Units.** Money in nominal USD (`musd`: millions); prices in USD per million "
         "tokens, one blended input/output list price per model; capability is an index on which the US frontier model is 1 "
@@ -564,19 +609,24 @@ def render_results() -> str:
         *[f"- {text}" for text in LEVER_KINDS.values()],
         "",
         "Intermediary levers (`intermediary.X`) move every intermediary; "
-        "`intermediaries.<name>.X` moves one. The developer lever exists only per developer: "
-        "`developers.<name>.in_channel` (withdraws or restores one US model). A lever keeps "
-        "its new value until another event (or an endogenous rule) moves it: with "
-        "`adaptive` on, the intermediary's quarterly review moves `monitoring` and `kyc` again "
-        "after an event sets them, and `kyc` never falls below `us.kyc_duty`.",
+        "`intermediaries.<name>.X` moves one. Developer levers exist only per developer "
+        "(`developers.<name>.in_channel` withdraws or restores one US model). A lever keeps "
+        "its new value until another event (or an endogenous rule) moves it. An event that "
+        "sets the intermediary's `monitoring` or `kyc` pins it: its hill climb no longer moves "
+        "it (the other safeguard keeps adapting); `kyc` in force is never below "
+        "`us.kyc_duty`. *Policy* levers are choices (rules, safeguards, exits); *context* "
+        "levers are the world's moves (shocks, labs' conduct, extraction), used by the "
+        "recorded history and context scenarios and left out of the dashboard's and the "
+        "decision analysis's policy levers.",
         "",
-        "| lever | kind | allowed values | moves | meaning |",
-        "|---|---|---|---|---|",
+        "| lever | kind | policy or context | allowed values | moves | meaning |",
+        "|---|---|---|---|---|---|",
     ]
     for name, lever in LEVERS.items():
         shown = f"developers.<name>.{lever.attr}" if lever.owner == "developer" else name
+        role = "context" if lever.context else "policy"
         out.append(
-            f"| `{shown}` | {lever.kind} | {_lever_values(lever)} "
+            f"| `{shown}` | {lever.kind} | {role} | {_lever_values(lever)} "
             f"| {_lever_target(lever)} | {cell(lever.doc)} |"
         )
     event_fields = [f.name for f in dataclasses.fields(schema.EventConfig)]

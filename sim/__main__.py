@@ -83,6 +83,9 @@ def main(argv: list[str] | None = None) -> None:
 
         print(help_text())
         return
+    from sim.overrides import check_command_line
+
+    check_command_line(args)  # before Hydra creates any folder
     import hydra
 
     from sim.config import register_plugins

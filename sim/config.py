@@ -3,6 +3,8 @@
 The command line, the Python API and ``MarketModel(**params)`` all compose the same config
 tree (``conf/`` plus the scenario library) with Hydra's compose API, so a config means the
 same thing wherever it is run; no working-directory changes, no files written.
+
+Overrides are checked by :mod:`sim.overrides` before Hydra composes anything.
 """
 
 from __future__ import annotations
@@ -10,15 +12,24 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from sim.overrides import check_overrides, require_strings
 from sim.paths import CONF_DIR
 from sim.schema import Config, register_configs
-from sim.validate import ConfigError, validate
+from sim.validate import (
+    MAX_SEED,
+    ConfigError,
+    ConfigTypeError,
+    plain_problems,
+    schema_type,
+    validate,
+)
 
 
 def register_plugins() -> None:
@@ -41,23 +52,41 @@ def register_plugins() -> None:
 
 def scenario_catalogue() -> str:
     """One line per available scenario: its name and the first sentence of its description."""
-    import yaml
-
+    from hydra_plugins.sim_scenarios.scenario_file import ScenarioFileError, valid_name
+    from hydra_plugins.sim_scenarios.scenario_source import load_scenario
     from sim.paths import scenario_dirs
 
     seen: dict[str, str] = {}
     for folder in scenario_dirs():
         for file in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
-            if file.stem in seen:
+            if file.stem in seen or not valid_name(file.stem):
                 continue
             try:
-                text = (yaml.safe_load(file.read_text(encoding="utf-8")) or {}).get("scenario", {})
-                first = " ".join(str(text.get("description", "")).split()).split(". ")[0]
-            except (yaml.YAMLError, AttributeError):
-                first = "(unreadable file)"
+                text = load_scenario(str(file), str(folder)).scenario.get("description", "")
+                first = " ".join(str(text).split()).split(". ")[0]
+            except (ScenarioFileError, OSError, AttributeError):
+                first = "(refused: see python -m sim scenario=" + file.stem + ")"
             seen[file.stem] = first.rstrip(".")
     width = max(map(len, seen), default=0)
     return "\n".join(f"  {name:<{width}}  {desc}" for name, desc in seen.items())
+
+
+def check_scenario_name(scenario: Any) -> None:
+    """Refuse a scenario argument that is not a plain scenario name (or None)."""
+    from hydra_plugins.sim_scenarios.scenario_file import valid_name
+
+    if scenario is None:
+        return
+    if not isinstance(scenario, str):
+        raise ConfigTypeError(
+            f"scenario = {scenario!r}: expected a scenario name (a string), "
+            f"got {type(scenario).__name__}"
+        )
+    if not valid_name(scenario):
+        raise ConfigError(
+            f"scenario = {scenario!r}: a scenario is named, not given as a path (letters, "
+            "digits, '_', '-', no path separators, no '..'); python -m sim --help lists them"
+        )
 
 
 def compose(scenario: str | None = None, overrides: Sequence[str] = ()) -> DictConfig:
@@ -67,8 +96,11 @@ def compose(scenario: str | None = None, overrides: Sequence[str] = ()) -> DictC
     from hydra.core.global_hydra import GlobalHydra
     from hydra.errors import HydraException
 
+    check_scenario_name(scenario)
+    require_strings(overrides)
     register_plugins()
     all_overrides = ([f"scenario={scenario}"] if scenario else []) + list(overrides)
+    check_overrides(all_overrides)
     if not CONF_DIR.is_dir():
         raise ConfigError(
             f"config tree not found at {CONF_DIR}: install the project with 'pip install -e .'"
@@ -94,18 +126,52 @@ def compose(scenario: str | None = None, overrides: Sequence[str] = ()) -> DictC
 
 
 def apply_params(cfg: DictConfig, params: Mapping[str, Any]) -> DictConfig:
-    """Set dotted keys (``customers.n``; ``customers__n`` also works) on a copy of ``cfg``."""
+    """Set dotted keys (``customers.n``; ``customers__n`` also works) on a copy of ``cfg``.
+
+    Each key is checked against the schema and each value like an override's (no
+    interpolation, finite, no empty mapping); a key given twice (in both spellings) is refused.
+    """
     cfg = cfg.copy()
     OmegaConf.set_struct(cfg, True)
+    present = OmegaConf.to_container(cfg, resolve=False)
+    problems: list[str] = []
+    seen: dict[str, str] = {}
     for raw_key, value in params.items():
+        if not isinstance(raw_key, str):
+            raise ConfigTypeError(f"parameter name {raw_key!r}: expected a string")
         key = raw_key.replace("__", ".")
-        if OmegaConf.select(cfg, key, default="__missing__") == "__missing__":
-            raise ConfigError(f"Invalid configuration: unknown key {key!r} (value {value!r})")
+        if key in seen:
+            problems.append(f"{key}: given twice (as {seen[key]!r} and {raw_key!r})")
+            continue
+        seen[key] = raw_key
+        tp, error = schema_type(key)
+        if error is None and not _exists(present, key):
+            error = f"{key}: no such entry in this config (value {value!r})"
+        if error is not None:
+            problems.append(error)
+            continue
+        found = plain_problems(value, tp, key, files=True)
+        problems.extend(found)
+        if found:
+            continue
         try:
             OmegaConf.update(cfg, key, value, merge=True)
         except OmegaConfBaseException as e:
-            raise ConfigError(f"Invalid configuration: {key} = {value!r}: {e}") from e
+            problems.append(f"{key} = {value!r}: {str(e).splitlines()[0]}")
+    if problems:
+        raise ConfigError("Invalid configuration:\n  - " + "\n  - ".join(problems))
     return cfg
+
+
+def _exists(data: Any, key: str) -> bool:
+    for part in key.split("."):
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
+            data = data[int(part)]
+        else:
+            return False
+    return True
 
 
 def as_config(
@@ -117,20 +183,37 @@ def as_config(
 ) -> Config:
     """A validated :class:`Config` from a Config, a DictConfig, or a scenario name plus params.
 
-    A :class:`Config` this function returned before, unchanged since, is not validated again
-    (a copy is returned): a sweep job validates its config once, not once more per model.
+    Raises :class:`ConfigTypeError` for arguments of the wrong type and :class:`ConfigError`
+    for a config that :func:`sim.validate.validate` refuses. A :class:`Config` this function
+    returned before, unchanged since, is not validated again (a copy is returned): a sweep job
+    validates its config once, not once more per model.
     """
+    if config is not None and scenario is not None:
+        raise ConfigTypeError("give either a config or a scenario name, not both")
     if isinstance(config, Config) and not params and _was_validated(config):
         if seed is None:
             return _remember(copy.deepcopy(config))
-        if isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0:
+        if isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed < MAX_SEED:
             return _remember(dataclasses.replace(copy.deepcopy(config), seed=seed))
     if config is None:
         cfg = compose(scenario)
     elif isinstance(config, Config):
         cfg = OmegaConf.structured(config)
-    else:
+    elif isinstance(config, DictConfig):
         cfg = config
+    else:
+        raise ConfigTypeError(
+            f"config = {config!r:.80}: expected a sim.schema.Config, an OmegaConf DictConfig "
+            f"or None, got {type(config).__name__}"
+        )
+    if seed is not None:
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+            raise ConfigTypeError(
+                f"seed = {seed!r}: expected an integer, got {type(seed).__name__}"
+            )
+        seed = int(seed)
+    if params is not None and not isinstance(params, Mapping):
+        raise ConfigTypeError(f"params = {params!r:.80}: expected a mapping of key to value")
     extra = dict(params or {})
     if seed is not None:
         extra["seed"] = seed

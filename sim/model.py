@@ -1,11 +1,15 @@
 """MarketModel: the month-by-month story of the channel, as a Mesa 3 model.
 
-The step reads as the phases of a month; the arithmetic lives in :mod:`sim.mechanisms`,
-and customers are updated as whole arrays (no Python loop over customers).
+The step reads as the phases of a month; each phase takes what earlier phases produced and
+returns what later ones need (no hidden side channels). The arithmetic lives in
+:mod:`sim.mechanisms`, customers are updated as whole arrays (no Python loop over
+customers), and the month's metrics are computed in :mod:`sim.metrics`.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -15,6 +19,7 @@ import networkx as nx
 import numpy as np
 from omegaconf import DictConfig
 
+from sim import accel
 from sim.agents import (
     ChinaRegulator,
     ChineseCustomer,
@@ -24,12 +29,21 @@ from sim.agents import (
     ModelDeveloper,
     USRegulator,
 )
+from sim.agents.views import RowViews
+from sim.calendar import date_of, month_index
+from sim.collector import MonthlyCollector
 from sim.config import as_config
-from sim.mechanisms import access, capability, demand, detection, diffusion, distillation
-from sim.mechanisms.demand import DOMESTIC, FOREIGN, INHOUSE, RESELLER
+from sim.kernels import access as fused_access
+from sim.kernels import demand as fused_demand
+from sim.kernels import learning as fused_learning
+from sim.kernels.demand import DemandTerms
+from sim.kernels.learning import LearningTerms, Stocks
+from sim.mechanisms import access, demand, detection, diffusion, distillation
+from sim.mechanisms.capability import adoption
+from sim.mechanisms.demand import RESELLER
 from sim.mechanisms.enforcement import fine_amounts
 from sim.mechanisms.politics import attention_update
-from sim.metrics import METRIC_NAMES
+from sim.metrics import METRIC_NAMES, MonthOutcome, month_metrics
 from sim.policy import PolicyTimeline
 from sim.schema import Config
 from sim.world import (
@@ -38,31 +52,71 @@ from sim.world import (
     build_international,
     intermediary_shares,
     knowledge_network,
+    typed_graph,
 )
+
+#: How many arrays derived from settings (:meth:`MarketModel._derived`) a model keeps.
+DERIVED_KEPT = 32
 
 
 @dataclass
-class MonthOutcome:
-    """What the phases of one month produced, gathered for the month's metrics."""
+class Safeguards:
+    """What each customer faces this month from its intermediary and the rules (arrays)."""
+
+    monitoring: np.ndarray
+    kyc: np.ndarray
+    channel_open: np.ndarray
+    rate_limit: np.ndarray
+    false_reject: np.ndarray
+
+
+@dataclass
+class Access:
+    """Who can reach foreign models this month, and how."""
+
+    restricted: np.ndarray
+    barred: np.ndarray
+    direct: np.ndarray
+    evading: np.ndarray
+
+
+@dataclass
+class Campaigns:
+    """This month's extraction plans: volume, accounts used, and their cost."""
+
+    active: np.ndarray
+    volume: np.ndarray
+    accounts: np.ndarray
+    proxy_cost: np.ndarray
+
+
+@dataclass
+class Purchases:
+    """This month's spend by option, the prices paid, and what the spend bought."""
 
     spend: np.ndarray
+    prices: np.ndarray
+    tokens: np.ndarray
     receipts: np.ndarray
     reseller_margin: np.ndarray
-    prices: np.ndarray
-    harvested: np.ndarray
-    flagged: np.ndarray
-    leak: float
-    best_inhouse: float
-    q_frontier: float
-    restricted: np.ndarray
-    violations: np.ndarray
-    found: np.ndarray
-    fines: float
-    true_pos: np.ndarray
-    policy_move: bool
-    two_way: float
-    international_margin: float
-    served: ModelDeveloper | None
+
+
+@dataclass
+class Harvest:
+    """What monitoring saw of this month's extraction, and what it cost the harvesters.
+
+    One value per customer, except ``campaign_risk``: one per harvester (the customers with
+    an intent to distil, in row order), the only ones that plan campaigns.
+    """
+
+    obtained: np.ndarray
+    detected: np.ndarray
+    flagged_accounts: np.ndarray
+    offence: np.ndarray
+    exposed: np.ndarray
+    false_positive: np.ndarray
+    account_risk: np.ndarray
+    campaign_risk: np.ndarray
 
 
 class MarketModel(mesa.Model):
@@ -95,7 +149,7 @@ class MarketModel(mesa.Model):
         self.intermediaries = {
             k: CloudIntermediary(self, k, i) for k, i in cfg.intermediaries.items()
         }
-        self.domestic = DomesticProviders(self, cfg.domestic)
+        self.domestic = DomesticProviders(self, cfg.domestic, cfg.distillation)
         self.us = USRegulator(self, cfg.us, cfg.politics)
         self.cn = ChinaRegulator(self, cfg.cn, cfg.politics)
 
@@ -115,33 +169,78 @@ class MarketModel(mesa.Model):
         )
         self._weights = diffusion.row_normalised(self.adjacency)
         self._has_neighbours = np.diff(self.adjacency.indptr) > 0
-        self._suspension_months = np.array(
-            [i.suspension_months for i in self.intermediaries.values()]
-        )[self.population.intermediary]
         self._spend_weights = self.population.budget0 / max(self.population.budget0.sum(), 1e-300)
         self._sector_ids = {name: i for i, name in enumerate(self.population.sector_names)}
-        customers = ChineseCustomer.create_agents(
-            self, self.population.size, list(range(self.population.size))
+        self._ambition = (
+            np.clip(self.population.capability0 / cfg.domestic.capability0, 0.0, 1.0)
+            ** cfg.distillation.ambition_exponent
         )
-        self.customer_ids = np.fromiter(
-            (a.unique_id for a in customers), dtype=np.int64, count=len(customers)
+        self.teacher = 0.0
+        self._compiled = accel.use_numba(self.population.size)
+        self._harvesters = np.flatnonzero(self.population.intent > 0)
+        self._harvester_intent = self.population.intent[self._harvesters]
+        self._harvester_ambition = self._ambition[self._harvesters]
+        self._quality_weight = cfg.demand.quality_weight * self.population.quality_weight
+        self._intermediary = self.population.intermediary.astype(np.intp)
+        self._budget_by_intermediary = np.bincount(
+            self._intermediary, weights=self.population.budget0, minlength=len(self.intermediaries)
         )
-        InternationalCustomer.create_agents(
-            self, self.international.size, list(range(self.international.size))
+        self._derived_cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._row_views = RowViews(
+            self,
+            [
+                (ChineseCustomer, self.population.size),
+                (InternationalCustomer, self.international.size),
+            ],
         )
+        self.customer_ids = self._row_views.ids(ChineseCustomer)
 
-        self.timeline = PolicyTimeline(cfg.scenario.events)
+        self.timeline = PolicyTimeline([*cfg.history.events, *cfg.scenario.events], cfg.start)
+        self._initial_sanctions(cfg)
         self.records: list[dict[str, float]] = []
         self.metrics: dict[str, float] = {}
-        self.datacollector = mesa.DataCollector(
+        self.datacollector = MonthlyCollector(
             model_reporters={
                 "month": _reporter("month"),
+                "date": lambda m: date_of(m.month, m.config.start),
                 **{name: _reporter(name) for name in METRIC_NAMES},
             }
         )
         self.running = self.horizon > 0
+        if cfg.check.invariants:
+            from sim.invariants import start
+
+            start(self)
+
+    def _initial_sanctions(self, cfg: Config) -> None:
+        """Archetypes' history before month 0: offences on record and running suspensions
+        (a firm caught before has moved its extraction to proxy accounts)."""
+        pop = self.population
+        for i, arch in enumerate(cfg.customers.archetypes.values()):
+            pop.offences[i] = arch.offences
+            pop.on_proxies[i] = arch.offences > 0 and arch.intent > 0
+            if arch.suspended_until:
+                pop.suspended_until[i] = month_index(arch.suspended_until, cfg.start)
 
     # ------------------------------------------------------------------ structure
+
+    @property
+    def agents(self) -> mesa.AgentSet:
+        """All agents; the customers' row agents are created on first use (:class:`RowViews`)."""
+        self._row_views.create()
+        return super().agents
+
+    @property
+    def agents_by_type(self) -> dict[type[mesa.Agent], mesa.AgentSet]:
+        """Agents by class; the customers' row agents are created on first use."""
+        self._row_views.create()
+        return super().agents_by_type
+
+    @property
+    def agent_types(self) -> list[type]:
+        """Agent classes; the customers' row agents are created on first use."""
+        self._row_views.create()
+        return super().agent_types
 
     @property
     def frontier(self) -> ModelDeveloper:
@@ -161,112 +260,71 @@ class MarketModel(mesa.Model):
 
     @cached_property
     def network(self) -> nx.Graph:
-        """The whole network as a typed networkx graph, built on first use.
-
-        Nodes carry ``kind`` (developer, intermediary, customer, international, domestic,
-        reseller, regulator); edges carry ``kind`` (licensing, service, knowledge, oversight).
-        Customers are nodes ``("c", i)``; the knowledge edges are the sparse adjacency used
-        for diffusion.
-        """
-        g = nx.Graph()
-        pop = self.population
-        for key, dev in self.developers.items():
-            g.add_node(("dev", key), kind="developer", home=dev.home)
-        inter_keys = list(self.intermediaries)
-        for key in inter_keys:
-            g.add_node(("int", key), kind="intermediary")
-            for dkey, dev in self.developers.items():
-                role = "china_channel" if dev.home == "US" else "international_catalog"
-                g.add_edge(("dev", dkey), ("int", key), kind="licensing", role=role)
-        g.add_node(("dom", "providers"), kind="domestic")
-        g.add_node(("res", "resellers"), kind="reseller")
-        g.add_node(("reg", "us"), kind="regulator")
-        g.add_node(("reg", "cn"), kind="regulator")
-        g.add_nodes_from(
-            (("c", i), {"kind": "customer", "sector": pop.sector_names[pop.sector[i]]})
-            for i in range(pop.size)
-        )
-        g.add_nodes_from(
-            (("i", i), {"kind": "international"}) for i in range(self.international.size)
-        )
-        rows, cols = self.adjacency.nonzero()
-        upper = rows < cols
-        g.add_edges_from(
-            ((("c", int(a)), ("c", int(b))) for a, b in zip(rows[upper], cols[upper], strict=True)),
-            kind="knowledge",
-        )
-        g.add_edges_from(
-            (
-                (("int", inter_keys[pop.intermediary[i]]), ("c", i))
-                for i in np.flatnonzero(pop.approved)
-            ),
-            kind="service",
-        )
-        g.add_edges_from(
-            ((("int", inter_keys[0]), ("i", i)) for i in range(self.international.size)),
-            kind="service",
-        )
-        g.add_edges_from(
-            (
-                (("res", "resellers"), ("c", int(i)))
-                for i in np.flatnonzero(pop.spend_total[:, RESELLER])
-            ),
-            kind="service",
-        )
-        for key in inter_keys:
-            g.add_edge(("res", "resellers"), ("int", key), kind="service")
-            g.add_edge(("reg", "us"), ("int", key), kind="oversight")
-        for key, dev in self.developers.items():
-            g.add_edge(("reg", dev.home.lower()), ("dev", key), kind="oversight")
-        g.add_edge(("reg", "us"), ("res", "resellers"), kind="oversight")
-        g.add_edge(("reg", "cn"), ("dom", "providers"), kind="oversight")
-        g.add_edges_from(((("reg", "cn"), ("c", i)) for i in range(pop.size)), kind="oversight")
-        return g
+        """The whole network as a typed networkx graph, built on first use
+        (:func:`sim.world.typed_graph`)."""
+        return typed_graph(self)
 
     # ------------------------------------------------------------------ the month
 
     def step(self) -> None:
-        """One month: policy, prices, access, demand, distillation, detection, diffusion,
-        enforcement, politics, safeguard review, two-way flow, metrics."""
+        """One month: policy, access, extraction plans, demand, detection, sanctions,
+        learning and leakage, developers, enforcement, politics, safeguard review, the
+        two-way flow, metrics."""
         t = self.month
         self.timeline.apply(self, t)
-        self.budget_factor = (1.0 + self.config.customers.budget_growth) ** t
+        self.budget_factor = adoption(
+            t, self.config.customers.budget_growth, self.config.customers.budget_saturation
+        )
         served = self.served_developer()
-        q_frontier = self.frontier.capability(t)
+        frontier_end = self.frontier.capability(t + 1)
 
-        mu, kyc, channel_open = self._safeguards_per_customer(served)
-        restricted, foreign_ok, evading, barred = self._access(t, kyc, channel_open)
-        spend, prices = self._demand(served, foreign_ok, evading, kyc)
-        tokens, receipts, reseller_margin = self._tokens_and_receipts(spend, prices)
-        harvested, samples, gain_distil = self._distillation(served, tokens, mu)
-        flagged, true_pos = self._detection(t, samples, mu, tokens, foreign_ok, evading, served)
-        leak, best_inhouse = self._diffusion(q_frontier, gain_distil)
-        violations, found, fines = self._enforcement(t, evading, spend)
-        policy_move = self._politics(t, spend, true_pos, found)
-        self._review_safeguards(t)
-        two_way, international_margin = self._two_way_flow(t)
+        guards = self._safeguards(served)
+        reach = self._access(t, guards)
+        plan = self._plan_campaigns(reach, guards)
+        bought = self._demand(served, reach, guards, plan)
+        spend, tokens, receipts = bought.spend, bought.tokens, bought.receipts
+        harvest = self._detect(plan, guards, tokens)
+        self._sanction(t, harvest, reach, guards, plan)
+        self._learn(served, harvest, frontier_end)
+        withdrawals = self._developers_respond(served, harvest)
+        violations, found, fines = self._enforce(t, reach, spend)
+        policy_move = self._politics(t, spend, harvest, found)
+        objective = self._review_safeguards(t, receipts, fines, served)
+        international = self._two_way_flow(t)
 
-        month = MonthOutcome(
+        outcome = MonthOutcome(
             spend=spend,
             receipts=receipts,
-            reseller_margin=reseller_margin,
-            prices=prices,
-            harvested=harvested,
-            flagged=flagged,
-            leak=leak,
-            best_inhouse=best_inhouse,
-            q_frontier=q_frontier,
-            restricted=restricted,
+            reseller_margin=bought.reseller_margin,
+            proxy_cost=plan.proxy_cost,
+            prices=bought.prices,
+            campaigns=plan.active,
+            accounts=plan.accounts,
+            planned=plan.volume,
+            obtained=harvest.obtained,
+            detected=harvest.detected,
+            flagged_accounts=harvest.flagged_accounts,
+            flagged_volume=2.0 * harvest.detected,
+            offences=harvest.offence,
+            exposed=harvest.exposed,
+            false_positives=harvest.false_positive,
+            using=tokens > 0,
+            frontier=frontier_end,
+            restricted=reach.restricted,
             violations=violations,
             found=found,
             fines=fines,
-            true_pos=true_pos,
+            withdrawals=withdrawals,
             policy_move=policy_move,
-            two_way=two_way,
-            international_margin=international_margin,
+            objective=objective,
+            international=international,
             served=served,
         )
-        self.metrics = self._month_metrics(month)
+        self.metrics = month_metrics(self, outcome)
+        if self.config.check.invariants:
+            from sim.invariants import check_month
+
+            check_month(self, outcome, self.metrics)
         self.records.append(self.metrics)
         self.datacollector.collect(self)
         self.month += 1
@@ -276,179 +334,422 @@ class MarketModel(mesa.Model):
 
     # ------------------------------------------------------------------ phases
 
-    def _safeguards_per_customer(self, served: ModelDeveloper | None):
+    def _spread(self, values: list[float]) -> np.ndarray:
+        """Each customer's value of a per-intermediary quantity that changes every month."""
+        if len(values) == 1:
+            return np.full(self.population.size, float(values[0]))
+        return np.asarray(values, dtype=float)[self.population.intermediary]
+
+    def _per_customer(self, values: list[float], dtype: type = float) -> np.ndarray:
+        """Each customer's value of an intermediary's setting (read-only, see :meth:`_derived`)."""
+        return self._derived(
+            ("per_customer", dtype, *values),
+            lambda: np.asarray(values, dtype=dtype)[self.population.intermediary],
+        )
+
+    def _derived(self, key: tuple, make: Callable[[], np.ndarray]) -> np.ndarray:
+        """An array that depends only on fixed traits and the settings named in ``key``.
+
+        Settings change a few times a run, so the array is made once per distinct ``key``
+        and kept (read-only: every month that uses it shares it); the least recently used
+        arrays are dropped beyond :data:`DERIVED_KEPT`.
+        """
+        cache = self._derived_cache
+        array = cache.get(key)
+        if array is None:
+            array = make()
+            array.flags.writeable = False
+            cache[key] = array
+            if len(cache) > DERIVED_KEPT:
+                cache.popitem(last=False)
+        else:
+            cache.move_to_end(key)
+        return array
+
+    def _scatter(self, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """A per-customer array holding ``values`` at ``rows`` and zeros (False) elsewhere."""
+        out = np.zeros(self.population.size, dtype=values.dtype)
+        out[rows] = values
+        return out
+
+    def _safeguards(self, served: ModelDeveloper | None) -> Safeguards:
         inters = list(self.intermediaries.values())
-        idx = self.population.intermediary
-        mu = np.array([i.monitoring for i in inters])[idx]
-        kyc = np.array([max(i.kyc, self.us.kyc_duty) for i in inters])[idx]
-        open_ = np.array([i.channel_open and served is not None for i in inters])[idx]
-        return mu, kyc, open_
+        return Safeguards(
+            monitoring=self._per_customer([i.monitoring for i in inters]),
+            kyc=self._per_customer([max(i.kyc, self.us.kyc_duty) for i in inters]),
+            channel_open=self._per_customer(
+                [i.channel_open and served is not None for i in inters], bool
+            ),
+            rate_limit=self._per_customer([i.rate_limit for i in inters]),
+            false_reject=self._per_customer([i.false_reject for i in inters]),
+        )
 
     def _sector_mask(self, names: list[str]) -> np.ndarray:
         ids = [self._sector_ids[n] for n in names]
         return np.isin(self.population.sector, ids)
 
-    def _access(self, t: int, kyc: np.ndarray, channel_open: np.ndarray):
-        pop = self.population
-        restricted = access.restricted_mask(
-            pop.listing_percentile,
-            self.us.rule_level,
-            self._sector_mask(self.us.restricted_sectors),
-        )
-        barred = self._sector_mask(self.cn.barred_sectors)
-        pop.restricted = restricted
-        pop.approved = access.approved_mask(pop.established, pop.screen_draw, pop.intent, kyc)
-        suspended = pop.suspended_until >= t
-        foreign_ok = access.foreign_access(
-            pop.approved, restricted, suspended, channel_open, barred
-        )
-        evading = access.reseller_access(
-            restricted,
-            pop.blocked_until >= t,
-            channel_open,
-            barred,
-            pop.evade,
-            kyc,
-            self.streams.dynamics.random(pop.size),
-        )
-        return restricted, foreign_ok, evading, barred
+    def _access(self, t: int, guards: Safeguards) -> Access:
+        """Who is restricted, approved, and reaches the channel directly or through a shell.
 
-    def _demand(self, served, foreign_ok, evading, kyc):
+        Restriction, the bar on sectors and KYC approval depend only on fixed traits and on
+        rules that change a few times a run, so each is worked out once per setting.
+        """
+        pop, us, cn = self.population, self.us, self.cn
+        inters = list(self.intermediaries.values())
+        restricted = self._derived(
+            ("restricted", us.rule_level, *us.restricted_sectors),
+            lambda: access.restricted_mask(
+                pop.listing_percentile, us.rule_level, self._sector_mask(us.restricted_sectors)
+            ),
+        )
+        barred = self._derived(
+            ("barred", *cn.barred_sectors), lambda: self._sector_mask(cn.barred_sectors)
+        )
+        pop.restricted = restricted
+        pop.approved = self._derived(
+            (
+                "approved",
+                *(max(i.kyc, us.kyc_duty) for i in inters),
+                *(i.false_reject for i in inters),
+            ),
+            lambda: access.approved_mask(
+                pop.established,
+                pop.screen_draw,
+                pop.intent,
+                guards.kyc,
+                pop.friction_draw,
+                guards.false_reject,
+            ),
+        )
+        direct, evading = fused_access.routes(
+            t,
+            pop.approved,
+            restricted,
+            barred,
+            pop.suspended_until,
+            pop.blocked_until,
+            pop.terminated,
+            guards.channel_open,
+            pop.evade,
+            guards.kyc,
+            self.streams.dynamics.random(pop.size),
+            self._compiled,
+        )
+        return Access(restricted, barred, direct, evading)
+
+    def _plan_campaigns(self, reach: Access, guards: Safeguards) -> Campaigns:
+        """Harvesters plan this month's extraction and the accounts they spread it over.
+
+        A harvester with its own route (direct or a shell) extracts through its account
+        until it is shut out or its extraction is exposed; from then on it runs proxy
+        accounts, as many as minimise its exposure to the detector, within what KYC lets it
+        open and its budget pays for (if they leave it fewer than two, it falls back on its
+        own account when it has one). Rate limits cap what each account can extract.
+        """
+        pop, cfg = self.population, self.config
+        learning = cfg.distillation
+        h = self._harvesters
+        own_route = reach.direct[h] | reach.evading[h]
+        channel_open = guards.channel_open[h]
+        pop.on_proxies[h] |= ~own_route & channel_open
+        planned = distillation.campaign_volume(
+            self._harvester_intent,
+            self._harvester_ambition,
+            guards.monitoring[h],
+            pop.campaign_risk[h],
+            learning.campaign_samples * pop.campaign_scale,
+            learning.deterrence,
+        )
+        cap = 1.0 + learning.proxy_accounts_max * (1.0 - guards.kyc[h])
+        if learning.proxy_cost_usd > 0:  # no more accounts than the budget pays for
+            budget = pop.budget0[h] * self.budget_factor
+            cap = np.minimum(cap, np.floor(budget / learning.proxy_cost_usd))
+        spread = detection.least_exposed_accounts(
+            planned, cfg.detection.threshold_samples, cfg.detection.link_accounts
+        )
+        use_proxies = pop.on_proxies[h] & (cap >= 2.0)
+        accounts = np.floor(np.where(use_proxies, np.clip(spread, 2.0, np.maximum(cap, 2.0)), 1.0))
+        active = channel_open & (own_route | use_proxies)
+        capacity = accounts * learning.campaign_samples * (1.0 - guards.rate_limit[h])
+        volume = np.where(active, np.minimum(planned, capacity), 0.0)
+        active = active & (volume > 0)
+        proxies = active & use_proxies
+        return Campaigns(
+            self._scatter(h, active),
+            self._scatter(h, volume),
+            self._scatter(h, np.where(active, accounts, 0.0)),
+            self._scatter(h, np.where(proxies, accounts * learning.proxy_cost_usd, 0.0)),
+        )
+
+    def _demand(
+        self,
+        served: ModelDeveloper | None,
+        reach: Access,
+        guards: Safeguards,
+        plan: Campaigns,
+    ) -> Purchases:
+        """Each customer splits its budget over the options it can reach (multinomial logit,
+        capped offshore) and buys tokens with it (:mod:`sim.kernels.demand`)."""
         pop, cfg = self.population, self.config.demand
         t = self.month
         q_served = served.capability(t) if served else 1.0
         p_served = served.price(t) if served else 1.0
+        withdrawal_risk = cfg.withdrawal_salience * (served.pressure_ratio if served else 0.0)
         p_dom = self.domestic.price(t)
-        n = pop.size
-        quality = np.empty((n, 4))
-        quality[:, FOREIGN] = q_served
-        quality[:, RESELLER] = q_served
-        quality[:, DOMESTIC] = self.domestic.capability
-        quality[:, INHOUSE] = pop.capability
-        price = np.empty((n, 4))
-        price[:, FOREIGN] = p_served
-        price[:, RESELLER] = p_served * (1.0 + cfg.reseller_markup) * (1.0 + kyc)
-        price[:, DOMESTIC] = p_dom
-        price[:, INHOUSE] = p_dom * cfg.inhouse_price_factor
-        risk = np.zeros((n, 4))
-        risk[:, FOREIGN] = self.cn.disapproval + pop.perceived_risk
-        risk[:, RESELLER] = self.cn.disapproval + self.us.audit_prob + pop.perceived_risk
-        asc = np.array([cfg.asc_foreign, cfg.asc_reseller, cfg.asc_domestic, cfg.asc_inhouse])
-        utility = demand.utilities(
-            quality,
-            price,
-            risk,
-            asc,
-            cfg.quality_weight * pop.quality_weight,
-            cfg.price_weight,
-            cfg.risk_weight,
+        inters = list(self.intermediaries.values())
+        markup = p_served * (1.0 + cfg.reseller_markup)
+        reseller_prices = [markup * (1.0 + max(i.kyc, self.us.kyc_duty)) for i in inters]
+        terms = DemandTerms(
+            log_q_served=_log(q_served),
+            log_q_domestic=_log(self.domestic.capability),
+            log_p_served=_log(p_served),
+            log_p_domestic=_log(p_dom),
+            log_p_inhouse=_log(p_dom * cfg.inhouse_price_factor),
+            price_weight=float(cfg.price_weight),
+            risk_weight=float(cfg.risk_weight),
+            withdrawal_risk=float(withdrawal_risk),
+            disapproval=float(self.cn.disapproval),
+            penalty=float(self.us.audit_prob * (1.0 + self.us.penalty_multiplier / 2.0)),
+            asc_foreign=float(cfg.asc_foreign),
+            asc_reseller=float(cfg.asc_reseller),
+            asc_domestic=float(cfg.asc_domestic),
+            asc_inhouse=float(cfg.asc_inhouse),
         )
-        available = np.ones((n, 4), dtype=bool)
-        available[:, FOREIGN] = foreign_ok
-        available[:, RESELLER] = evading
-        shares = demand.choice_shares(utility, available)
-        shares = demand.cap_offshore(shares, [FOREIGN, RESELLER], 1.0 - self.cn.localisation)
-        budget = pop.budget0 * self.budget_factor
-        spend = budget[:, None] * shares
+        q_inhouse = fused_demand.inhouse_quality(
+            pop.capability,
+            pop.narrow,
+            self.teacher,
+            self.config.distillation.narrow_use,
+            self._compiled,
+        )
+        weights = fused_demand.utility_gaps(
+            terms,
+            np.log(q_inhouse, out=q_inhouse),
+            self._spread([_log(p) for p in reseller_prices]),
+            self._quality_weight,
+            pop.perceived_risk,
+            reach.direct,
+            reach.evading,
+            self._compiled,
+        )
+        np.exp(weights, out=weights)
+        offshore_cap = self._per_customer(
+            [min(1.0 - self.cn.localisation, 1.0 - i.rate_limit * cfg.bulk_share) for i in inters]
+        )
+        p_reseller = self._spread(reseller_prices)
+        spend, tokens, receipts, margin = fused_demand.spend_from_weights(
+            weights,
+            reach.direct,
+            reach.evading,
+            offshore_cap,
+            pop.budget0,
+            self.budget_factor,
+            plan.proxy_cost,
+            p_served,
+            p_reseller,
+            pop.spend_total,
+            self._compiled,
+        )
         pop.spend = spend
-        pop.spend_total += spend
-        return spend, price
+        prices = np.array(
+            [[p_served, p, p_dom, p_dom * cfg.inhouse_price_factor] for p in reseller_prices]
+        )
+        prices = (
+            np.broadcast_to(prices[0], (pop.size, 4))
+            if len(inters) == 1
+            else prices[pop.intermediary]
+        )
+        return Purchases(spend, prices, tokens, receipts, margin)
 
-    @staticmethod
-    def _tokens_and_receipts(spend: np.ndarray, price: np.ndarray):
-        tokens = (
-            spend[:, FOREIGN] / price[:, FOREIGN] * 1e6
-            + spend[:, RESELLER] / price[:, RESELLER] * 1e6
-        )
-        reseller_receipts = spend[:, RESELLER] * price[:, FOREIGN] / price[:, RESELLER]
-        receipts = spend[:, FOREIGN] + reseller_receipts
-        return tokens, receipts, spend[:, RESELLER] - reseller_receipts
+    def _detect(self, plan: Campaigns, guards: Safeguards, tokens: np.ndarray) -> Harvest:
+        """Monitoring reads each account's traffic; flagged accounts are stopped mid-month.
 
-    def _distillation(self, served, tokens, mu):
-        pop, cfg = self.population, self.config.distillation
-        share = distillation.harvest_share(
-            pop.intent, mu, pop.perceived_risk, cfg.harvest_max, cfg.deterrence
-        )
-        harvested = share * tokens
-        samples = harvested / cfg.tokens_per_sample
-        teacher = served.capability(self.month) if served else 0.0
-        gain = distillation.distillation_gain(
-            pop.capability, teacher, samples, cfg.efficiency, cfg.half_samples
-        )
-        return harvested, samples, gain
-
-    def _detection(self, t, samples, mu, tokens, foreign_ok, evading, served):
-        pop, cfg = self.population, self.config.detection
-        using = tokens > 0
-        p = detection.detection_probability(
-            samples, mu, cfg.kappa, cfg.ref_samples, cfg.false_positive_rate
-        )
-        p = np.where(using, p, 0.0)
-        flagged = self.streams.dynamics.random(pop.size) < p
-        true_pos = flagged & (samples > 0)
-        direct = flagged & foreign_ok
-        shell = flagged & evading
-        pop.suspended_until[direct] = t + self._suspension_months[direct]
-        pop.blocked_until[shell] = t + self._suspension_months[shell]
-        pop.detected_count += true_pos
-        pop.suspension_count += flagged
-        memory = self.config.distillation.risk_memory
-        pop.perceived_risk = memory * pop.perceived_risk + (1.0 - memory) * np.maximum(p, flagged)
-        channel_tokens = float(tokens.sum())
-        flagged_harvest = (
-            float(samples[true_pos].sum()) * self.config.distillation.tokens_per_sample
-        )
-        incidents = 100.0 * flagged_harvest / channel_tokens if channel_tokens > 0 else 0.0
-        self._withdrawals = 0
-        for dev in self.developers.values():
-            if dev.respond_to_incidents(incidents if dev is served else 0.0):
-                self._withdrawals += 1
-        return flagged, true_pos
-
-    def _diffusion(self, q_frontier: float, gain_distil: np.ndarray):
+        A flagged account is cut off, on average, half way through the month: its obtained
+        samples are booked as detected, the rest of its plan is prevented. A flag on a
+        harvester's own account is an offence. A proxy network is linked as a whole with a
+        chance rising with its size (every account flagged, the firm identified); otherwise
+        each flagged proxy account is traced to the firm with probability ``attribution``.
+        Honest accounts are flagged at ``fp * mu``.
+        """
         pop, cfg = self.population, self.config
-        leaked = pop.distilled + pop.diffused
-        gain_diffuse = diffusion.diffusion_gain(
-            self._weights, leaked, cfg.diffusion.rate, self._has_neighbours
+        rng = self.streams.dynamics
+        n = pop.size
+        # Campaigns are a few customers: work on them only (``a``), then spread the results
+        # over all customers. Every customer still gets its draws, in the same order.
+        a = np.flatnonzero(plan.active)
+        volume, accounts, monitoring = plan.volume[a], plan.accounts[a], guards.monitoring[a]
+        p_account = detection.account_detection(
+            volume / accounts,
+            monitoring,
+            cfg.detection.sensitivity,
+            cfg.detection.threshold_samples,
         )
-        own = pop.capability * cfg.customers.inhouse_growth
-        wanted = gain_distil + gain_diffuse
-        new = np.minimum(q_frontier, pop.capability + own + wanted)
-        realised = np.clip(new - pop.capability - own, 0.0, wanted)
-        frac = np.divide(realised, wanted, out=np.zeros_like(wanted), where=wanted > 0)
-        pop.distilled += gain_distil * frac
-        from_diffusion = gain_diffuse * frac
-        pop.diffused += from_diffusion
-        pop.capability = new
-        best_inhouse = float(new.max()) if new.size else 0.0
-        spill = diffusion.domestic_spillover(
-            self.domestic.grown_capability(),
-            new,
-            pop.distilled + pop.diffused,
-            self.domestic.spillover,
+        flagged = rng.binomial(accounts.astype(np.int64), p_account).astype(float)
+        in_own_account = accounts <= 1
+        on_proxies = accounts > 1
+        p_link = detection.network_linking(
+            np.where(on_proxies, accounts, 0.0),
+            monitoring,
+            cfg.detection.sensitivity,
+            cfg.detection.link_accounts,
         )
-        self.domestic.advance(q_frontier, spill)
-        # An elementwise sum, not a BLAS dot: BLAS threading would change the last bits.
-        leak = float((self._spend_weights * realised).sum()) + self.domestic.leakage_gain
-        return leak, best_inhouse
+        linked = on_proxies & (rng.random(n)[a] < p_link)
+        flagged = np.where(linked, accounts, flagged)
+        share_flagged = flagged / accounts
+        obtained = volume * (1.0 - 0.5 * share_flagged)
+        detected = 0.5 * volume * share_flagged
+        p_traced = -np.expm1(flagged * np.log1p(-cfg.distillation.attribution))
+        traced = on_proxies & (linked | (rng.random(n)[a] < p_traced))
+        offence = in_own_account & (flagged > 0)
+        p_fp = self._per_customer(
+            [
+                float(
+                    detection.false_positive_probability(
+                        i.monitoring, cfg.detection.false_positive_rate
+                    )
+                )
+                for i in self.intermediaries.values()
+            ]
+        )
+        using = tokens > 0
+        honest_account = using.copy()
+        honest_account[a[in_own_account]] = False
+        false_positive = honest_account & (rng.random(n) < p_fp)
+        account_risk = p_fp * using
+        account_risk[a[in_own_account]] = p_account[in_own_account]
+        trace_risk = 1.0 - (1.0 - p_link[on_proxies]) * np.exp(
+            accounts[on_proxies] * np.log1p(-p_account[on_proxies] * cfg.distillation.attribution)
+        )
+        campaign_risk = account_risk[self._harvesters]
+        campaign_risk[np.searchsorted(self._harvesters, a[on_proxies])] = trace_risk
+        return Harvest(
+            self._scatter(a, obtained),
+            self._scatter(a, detected),
+            self._scatter(a, flagged),
+            self._scatter(a, offence),
+            self._scatter(a, offence | traced),
+            false_positive,
+            account_risk,
+            campaign_risk,
+        )
 
-    def _enforcement(self, t, evading, spend):
+    def _sanction(
+        self, t: int, harvest: Harvest, reach: Access, guards: Safeguards, plan: Campaigns
+    ) -> None:
+        """Sanctions on the firm's own account: suspensions that lengthen with each detected
+        extraction, then termination; appeals for honest accounts flagged by mistake. A
+        harvester whose extraction was exposed (own account flagged, or proxy network linked
+        or traced) moves it to proxy accounts. Perceived risks follow: of losing the account
+        (demand), and of the campaign being exposed (planned volume)."""
+        pop, cfg = self.population, self.config
+        inters = list(self.intermediaries.values())
+        base = self._per_customer([i.suspension_months for i in inters])
+        escalation = self._per_customer([i.escalation for i in inters])
+        terminate_after = self._per_customer([i.terminate_after for i in inters])
+        appeal = self._per_customer([i.appeal_months for i in inters], np.int64)
+        draw = self.streams.dynamics.random(pop.size)
+
+        # Offences and mistaken flags are rare: update the customers concerned only.
+        offence = np.flatnonzero(harvest.offence)
+        pop.offences[offence] += 1
+        terminate = pop.offences[offence] >= terminate_after[offence]
+        pop.terminated[offence[terminate]] = True
+        length = detection.suspension_length(
+            pop.offences[offence], base[offence], escalation[offence], draw[offence]
+        )
+        suspend = ~terminate & reach.direct[offence]
+        pop.suspended_until[offence[suspend]] = t + length[suspend]
+        block = reach.evading[offence]
+        pop.blocked_until[offence[block]] = t + length[block]
+        fp = np.flatnonzero(harvest.false_positive)
+        appealing = fp[reach.direct[fp]]
+        pop.suspended_until[appealing] = t + appeal[appealing]
+        appealing = fp[reach.evading[fp]]
+        pop.blocked_until[appealing] = t + appeal[appealing]
+
+        exposed = np.flatnonzero(harvest.exposed)
+        pop.on_proxies[exposed] |= ~pop.terminated[exposed]
+
+        pop.detected_count[exposed] += 1
+        pop.suspension_count[offence] += 1
+        pop.suspension_count[fp] += 1
+        memory = cfg.distillation.risk_memory
+        own_signal = harvest.account_risk.copy()
+        for sanctioned in (offence, fp):
+            own_signal[sanctioned] = np.maximum(own_signal[sanctioned], 1.0)
+        np.multiply(pop.perceived_risk, memory, out=pop.perceived_risk)
+        pop.perceived_risk += (1.0 - memory) * own_signal
+        # Only harvesters plan campaigns, so only theirs is kept up to date.
+        h = self._harvesters
+        campaign_signal = harvest.campaign_risk
+        np.maximum(campaign_signal, harvest.exposed[h], out=campaign_signal)
+        pop.campaign_risk[h] = memory * pop.campaign_risk[h] + (1.0 - memory) * campaign_signal
+
+    def _learn(self, served: ModelDeveloper | None, harvest: Harvest, frontier: float) -> None:
+        """Sample stocks grow and diffuse; each party's head start (months) follows from its
+        stock and the teacher's lead over its own path; capabilities are the own paths plus
+        the head start (customers, then domestic providers). The own paths are the shadow
+        state: they never see leakage."""
+        pop, cfg = self.population, self.config
+        learning = cfg.distillation
+        growth = self.frontier.growth
+        if served is not None:
+            self.teacher = served.capability(self.month)
+        h = self._harvesters
+        pop.samples[h] += harvest.obtained[h]
+        stock = fused_learning.learn(
+            LearningTerms(
+                rate=float(cfg.diffusion.rate),
+                own_growth=float(cfg.customers.inhouse_growth),
+                frontier=float(frontier),
+                teacher=float(self.teacher),
+                growth=float(growth),
+                broad_ceiling=float(learning.broad_ceiling),
+                broad_half=float(learning.broad_half_samples),
+                narrow_ceiling=float(learning.narrow_ceiling),
+                narrow_half=float(learning.narrow_half_samples),
+            ),
+            Stocks(pop.samples, pop.received, pop.own, pop.head_start, pop.capability, pop.narrow),
+            self._weights,
+            self._has_neighbours,
+            self._compiled,
+        )
+        absorbed = diffusion.domestic_absorption(
+            stock, self._spend_weights, self.domestic.samples, self.domestic.spillover
+        )
+        self.domestic.advance(frontier, self.teacher, growth, absorbed)
+
+    def _developers_respond(self, served: ModelDeveloper | None, harvest: Harvest) -> int:
+        """The served lab learns of extraction of its model; every lab's pressure decays."""
+        reported = float(harvest.detected.sum())
+        missed = float(harvest.obtained.sum()) - reported
+        withdrawals = 0
+        for dev in self.developers.values():
+            mine = dev is served
+            if dev.respond(reported if mine else 0.0, missed if mine else 0.0):
+                withdrawals += 1
+        return withdrawals
+
+    def _enforce(self, t: int, reach: Access, spend: np.ndarray):
         pop = self.population
-        violations = evading & (spend[:, RESELLER] > 0)
-        found = violations & (self.streams.dynamics.random(pop.size) < self.us.audit_prob)
+        rng = self.streams.dynamics
+        violations = reach.evading & (spend[:, RESELLER] > 0)
+        found = violations & (rng.random(pop.size) < self.us.audit_prob)
+        caught = np.flatnonzero(found)
         amounts = fine_amounts(
-            spend[found, RESELLER], self.us.penalty_fixed_usd, self.us.penalty_multiplier
+            spend[caught, RESELLER], self.us.penalty_fixed_usd, self.us.penalty_multiplier
         )
-        pop.blocked_until[found] = t + np.maximum(self._suspension_months[found], 1)
+        base = self._per_customer([i.suspension_months for i in self.intermediaries.values()])
+        length = _geometric(base[caught], rng.random(pop.size)[caught])
+        pop.blocked_until[caught] = t + length
         per_inter = np.bincount(
-            pop.intermediary[found], weights=amounts, minlength=len(self.intermediaries)
+            pop.intermediary[caught], weights=amounts, minlength=len(self.intermediaries)
         )
-        for inter, amount in zip(self.intermediaries.values(), per_inter, strict=True):
-            inter.record_fines(float(amount))
+        self._fines_by_intermediary = per_inter
         return violations, found, float(amounts.sum())
 
-    def _politics(self, t, spend, true_pos, found) -> bool:
-        incidents = int(true_pos.sum() + found.sum())
+    def _politics(self, t: int, spend: np.ndarray, harvest: Harvest, found: np.ndarray) -> bool:
+        incidents = int(harvest.exposed.sum() + found.sum())
         public = int(self.streams.dynamics.binomial(incidents, self.config.politics.publicity))
         self.us.attention = attention_update(
             self.us.attention,
@@ -463,105 +764,69 @@ class MarketModel(mesa.Model):
             self.cn.retaliate()
         return moved
 
-    def _review_safeguards(self, t: int) -> None:
-        ratio = max(
+    def _review_safeguards(
+        self, t: int, receipts: np.ndarray, fines: float, served: ModelDeveloper | None
+    ) -> float:
+        """Each intermediary books its month (objective) and, on review months, climbs."""
+        share_dev = served.revenue_share if served else 0.0
+        k = len(self.intermediaries)
+        net = np.bincount(self._intermediary, weights=receipts, minlength=k) * (1.0 - share_dev)
+        budget = self._budget_by_intermediary * self.budget_factor
+        pressure = max(
             (d.pressure_ratio for d in self.developers.values() if d.home == "US"), default=0.0
         )
-        for inter in self.intermediaries.values():
-            inter.review_safeguards(t, ratio, self.us.kyc_duty)
+        values = []
+        for j, inter in enumerate(self.intermediaries.values()):
+            values.append(
+                inter.book_month(
+                    float(net[j]), float(self._fines_by_intermediary[j]), pressure, float(budget[j])
+                )
+            )
+            inter.review_safeguards(t, self.us.kyc_duty)
+        weights = np.array([i.share for i in self.intermediaries.values()])
+        return float((weights * np.array(values)).sum() / weights.sum())
 
-    def _two_way_flow(self, t: int) -> tuple[float, float]:
+    def _two_way_flow(self, t: int) -> dict[str, float]:
+        """International buyers split their spend over US and Chinese models on the catalogue
+        and elsewhere; the Chinese model's quality is the Chinese lab's own path plus the head
+        start the Chinese ecosystem took from leakage."""
         intl, cfg = self.international, self.config
-        if intl.size == 0:
-            return 0.0, 0.0
         us_dev, cn_dev = self.frontier, self.chinese_developer
-        quality = np.array([us_dev.capability(t), self.domestic.capability])
-        price = np.array([us_dev.price(t), cn_dev.price(t)])
-        u = cfg.demand.quality_weight * np.log(quality) - cfg.demand.price_weight * np.log(price)
-        u = u + np.array([0.0, cfg.international.asc_chinese])
-        available = np.ones((intl.size, 2), dtype=bool)
-        available[:, 1] = intl.barred_draw >= self.us.two_way_restriction
-        shares = demand.choice_shares(np.broadcast_to(u, (intl.size, 2)), available)
+        q_us = us_dev.capability(t)
+        q_cn = min(
+            q_us,
+            float(
+                distillation.with_head_start(
+                    cn_dev.capability(t), self.domestic.head_start, us_dev.growth
+                )
+            ),
+        )
+        shares = demand.international_shares(
+            q_us,
+            us_dev.price(t),
+            q_cn,
+            cn_dev.price(t),
+            intl.barred_draw < self.us.two_way_restriction,
+            cfg.demand.quality_weight,
+            cfg.demand.price_weight,
+            cfg.international.asc_chinese,
+            cfg.international.asc_elsewhere,
+        )
         budget = intl.budget0 * (1.0 + cfg.international.budget_growth) ** t
         intl.spend_us = budget * shares[:, 0]
         intl.spend_chinese = budget * shares[:, 1]
-        two_way = float(intl.spend_chinese.sum())
-        return two_way, two_way * (1.0 - cn_dev.revenue_share)
-
-    def _month_metrics(self, m: MonthOutcome) -> dict[str, float]:
-        """The month's metrics (the columns of ``timeseries.csv``) from what its phases produced."""
-        pop = self.population
-        t = self.month
-        totals = m.spend.sum(axis=0)
-        total = float(totals.sum())
-        direct, reseller, dom, inhouse = (float(x) for x in totals)
-        share_dev = m.served.revenue_share if m.served else 0.0
-        china_receipts = float(m.receipts.sum())
-        rev_china = china_receipts * (1.0 - share_dev)
-        best = max(self.domestic.capability, m.best_inhouse)
-        foreign = direct + reseller
-        weights = np.array([i.share for i in self.intermediaries.values()])
-        share = lambda x: x / total if total > 0 else 0.0  # noqa: E731
+        intl.spend_elsewhere = budget * shares[:, 2]
+        spend_us, spend_cn = float(intl.spend_us.sum()), float(intl.spend_chinese.sum())
         return {
-            "month": t,
-            "china_spend_foreign": foreign,
-            "spend_foreign_direct": direct,
-            "spend_reseller": reseller,
-            "spend_domestic": dom,
-            "spend_inhouse": inhouse,
-            "revenue_intermediary": rev_china + m.international_margin,
-            "revenue_intermediary_china": rev_china,
-            "revenue_intermediary_international": m.international_margin,
-            "revenue_developers": china_receipts * share_dev,
-            "revenue_domestic": dom,
-            "revenue_resellers": float(m.reseller_margin.sum()),
-            "revenue_two_way": m.two_way,
-            "share_foreign_direct": share(direct),
-            "share_reseller": share(reseller),
-            "share_domestic": share(dom),
-            "share_inhouse": share(inhouse),
-            "intermediary_share": share(foreign),
-            "price_foreign": float(m.prices[0, FOREIGN]) if m.served else float("nan"),
-            "price_domestic": float(m.prices[0, DOMESTIC]),
-            "harvested_tokens": float(m.harvested.sum()),
-            "harvested_tokens_undetected": float(m.harvested[~m.flagged].sum()),
-            "leakage_capability": m.leak,
-            "capability_frontier": m.q_frontier,
-            "capability_domestic": self.domestic.capability,
-            "capability_best_china": best,
-            "capability_gap": m.q_frontier - best,
-            "capability_gap_months": capability.gap_months(
-                m.q_frontier, best, self.frontier.growth
-            ),
-            "diffusion_reach": float((pop.diffused >= self.config.diffusion.reach_threshold).mean())
-            if pop.size
-            else 0.0,
-            "violations": int(m.violations.sum()),
-            "violations_detected": int(m.found.sum()),
-            "fines": m.fines,
-            "suspensions": int(m.flagged.sum()),
-            "false_positive_suspensions": int((m.flagged & ~m.true_pos).sum()),
-            "suspended_accounts": int((pop.suspended_until > t).sum()),
-            "model_withdrawals": self._withdrawals,
-            "models_in_channel": sum(
-                d.in_channel for d in self.developers.values() if d.home == "US"
-            ),
-            "compliance_rate": direct / foreign if foreign > 0 else float("nan"),
-            "restricted_customers": int(m.restricted.sum()),
-            "approved_customers": int(pop.approved.sum()),
-            "monitoring": float(weights @ [i.monitoring for i in self.intermediaries.values()])
-            / weights.sum(),
-            "kyc": float(
-                weights @ [max(i.kyc, self.us.kyc_duty) for i in self.intermediaries.values()]
-            )
-            / weights.sum(),
-            "developer_pressure": max(
-                d.pressure_ratio for d in self.developers.values() if d.home == "US"
-            ),
-            "us_rule_level": self.us.rule_level,
-            "localisation": self.cn.localisation,
-            "attention": self.us.attention,
-            "policy_moves": int(m.policy_move),
+            "spend_us": spend_us,
+            "spend_chinese": spend_cn,
+            "spend_elsewhere": float(intl.spend_elsewhere.sum()),
+            "margin": spend_us * (1.0 - us_dev.revenue_share)
+            + spend_cn * (1.0 - cn_dev.revenue_share),
+            "us_developers": spend_us * us_dev.revenue_share,
+            "cn_developer": spend_cn * cn_dev.revenue_share,
+            "price_chinese": cn_dev.price(t),
+            "quality_chinese": q_cn,
         }
 
     def _release_id_counter(self) -> None:
@@ -569,7 +834,8 @@ class MarketModel(mesa.Model):
 
         Mesa 3.3 keeps it in a class-level dict keyed by the model (``Agent._ids``), which
         holds every model ever built alive: a long sweep in one process would grow without
-        bound. All of this model's agents exist from construction, so the counter is spent.
+        bound. All of this model's agents exist from construction or have their ids reserved
+        (the customers' row agents, :class:`RowViews`), so the counter is spent.
         """
         mesa.Agent._ids.pop(self, None)
 
@@ -578,6 +844,15 @@ class MarketModel(mesa.Model):
         while self.running:
             self.step()
         return self
+
+
+def _log(value: float) -> float:
+    """``log(max(value, 1e-12))`` as numpy computes it for arrays (the same bits)."""
+    return float(np.log(max(value, 1e-12)))
+
+
+def _geometric(mean: np.ndarray, draw: np.ndarray) -> np.ndarray:
+    return detection.suspension_length(np.ones_like(mean), mean, 1.0, draw)
 
 
 def _reporter(name: str):

@@ -22,7 +22,14 @@ def scenario_dirs() -> list[Path]:
 
 
 def scenario_file(name: str) -> Path | None:
-    """The file a scenario name resolves to (first match in :func:`scenario_dirs`), if any."""
+    """The file a scenario name resolves to (first match in :func:`scenario_dirs`), if any.
+
+    Only plain names resolve (no path separators, no ``..``): a name never leaves its folder.
+    """
+    from hydra_plugins.sim_scenarios.scenario_file import valid_name
+
+    if not valid_name(name):
+        return None
     for folder in scenario_dirs():
         candidate = folder / f"{name}.yaml"
         if candidate.is_file():

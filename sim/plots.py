@@ -5,15 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import matplotlib as mpl
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.results import atomic_write
+from sim import style
 
 if TYPE_CHECKING:
     from sim.runner import RunResult
 
-MUSD = 1e6
 PARTY_COLOURS = {
     "developer": "#1f4e79",
     "intermediary": "#c55a11",
@@ -25,119 +26,124 @@ PARTY_COLOURS = {
 
 
 def _save(fig: Figure, path: Path) -> Path:
-    fig.tight_layout()
-    return atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
+    return style.save(fig, path)
 
 
 def _title(fig: Figure, result: RunResult, what: str) -> None:
     s = result.summary
     fig.suptitle(
-        f"{what} | scenario {s['scenario']}, seed {s['seed']}, {s['customers_n']} customers",
-        fontsize=10,
+        f"{what} | scenario {s['scenario']}, seed {s['seed']}, {s['customers_n']:,} customers"
     )
 
 
+def _lines(ax, ts: pd.DataFrame, columns: list[str], cumulative: bool = False) -> None:
+    """One line per monthly column, labelled by the registry, on the series' time axis."""
+    x, xlabel = style.time_axis(ts)
+    for col in columns:
+        y = ts[col].cumsum() if cumulative else ts[col]
+        ax.plot(x, y, label=style.label(col, monthly=True))
+    ax.set_xlabel(xlabel)
+
+
 def plot_revenue(result: RunResult, path: Path) -> Path:
-    """Revenue by party over time (USD million per month)."""
+    """Revenue by party over time, per month, in USD (bn or M by size)."""
     ts = result.timeseries
-    fig = Figure(figsize=(8, 4.5))
-    ax = fig.add_subplot()
-    series = {
-        "Intermediary, China segment": "revenue_intermediary_china",
-        "Intermediary, Chinese models abroad": "revenue_intermediary_international",
-        "US developers (China channel)": "revenue_developers",
-        "Domestic Chinese providers": "revenue_domestic",
-        "Resellers and shells": "revenue_resellers",
-    }
-    for label, col in series.items():
-        ax.plot(ts.index, ts[col] / MUSD, label=label)
-    ax.set_xlabel("month")
-    ax.set_ylabel("USD million per month")
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    _title(fig, result, "Revenue by party")
-    return _save(fig, path)
+    cols = [
+        "revenue_intermediary_china",
+        "revenue_intermediary_international",
+        "revenue_developers",
+        "revenue_domestic",
+        "revenue_resellers",
+    ]
+    with style.context():
+        fig = Figure(figsize=(8.5, 4.2))
+        ax = fig.add_subplot()
+        _lines(ax, ts, cols)
+        style.unit_axis(ax, cols[0], ts[cols].to_numpy().ravel(), suffix=" per month")
+        ax.set_ylabel(f"revenue ({style.scale(cols[0], ts[cols].to_numpy().ravel())[1]} per month)")
+        style.legend_outside(fig)
+        _title(fig, result, "Revenue by party")
+        return _save(fig, path)
 
 
 def plot_leakage(result: RunResult, path: Path) -> Path:
-    """Capability paths and the gap; cumulative leakage and harvested tokens."""
+    """Capability paths and the gap; cumulative harvest and leakage, each on its own panel."""
     ts = result.timeseries
-    fig = Figure(figsize=(11, 4.5))
-    ax1, ax2, ax3 = fig.subplots(1, 3)
-    ax1.plot(ts.index, ts["capability_frontier"], label="US frontier")
-    ax1.plot(ts.index, ts["capability_domestic"], label="Domestic providers")
-    ax1.plot(ts.index, ts["capability_best_china"], "--", label="Best Chinese (incl. in-house)")
-    ax1.set_ylabel("capability index (frontier at month 0 = 1)")
-    ax1.legend(fontsize=8)
-    ax1.set_title("Capability", fontsize=9)
-    ax2.plot(ts.index, ts["capability_gap_months"], color="black")
-    ax2.set_ylabel("months of frontier progress")
-    ax2.set_title("Capability gap", fontsize=9)
-    ax3.plot(ts.index, ts["harvested_tokens"].cumsum(), label="harvested, all")
-    ax3.plot(ts.index, ts["harvested_tokens_undetected"].cumsum(), label="harvested, undetected")
-    ax3.set_yscale("symlog")
-    ax3.set_ylabel("tokens, cumulative")
-    ax3b = ax3.twinx()
-    ax3b.plot(ts.index, ts["leakage_capability"].cumsum(), color="tab:red", label="leakage (right)")
-    ax3b.set_ylabel("capability leaked, cumulative", color="tab:red")
-    ax3.legend(fontsize=8, loc="upper left")
-    ax3.set_title("Harvesting and leakage", fontsize=9)
-    for ax in (ax1, ax2, ax3):
-        ax.set_xlabel("month")
-        ax.grid(alpha=0.3)
-    _title(fig, result, "Capability leakage")
-    return _save(fig, path)
+    with style.context():
+        fig = Figure(figsize=(13, 4.8))
+        ax1, ax2, ax3, ax4 = fig.subplots(1, 4)
+        _lines(ax1, ts, ["capability_frontier", "capability_domestic", "capability_best_china"])
+        ax1.set_ylabel("capability index (frontier at month 0 = 1)")
+        ax1.set_title("Capability")
+        _lines(ax2, ts, ["capability_gap_months", "capability_gap_months_no_leakage"])
+        ax2.set_ylabel("months of frontier progress")
+        ax2.set_title("Capability gap, with and without leakage")
+        _lines(ax3, ts, ["harvested_samples", "harvested_samples_undetected"], cumulative=True)
+        ax3.set_yscale("symlog", linthresh=1e6)
+        ax3.set_ylabel("samples, cumulative")
+        ax3.set_title("Harvested samples")
+        _lines(ax4, ts, ["gap_closed_months"])
+        ax4.set_ylabel("months of frontier progress")
+        ax4.set_title("Gap closed by leakage")
+        for ax in (ax1, ax2, ax3):
+            style.legend_below(ax)
+        _title(fig, result, "Capability leakage")
+        return _save(fig, path)
 
 
 def plot_compliance(result: RunResult, path: Path) -> Path:
     """Violations, detections, fines, suspensions and the safeguard levels."""
     ts = result.timeseries
-    fig = Figure(figsize=(10, 6.5))
-    (a, b), (c, d) = fig.subplots(2, 2)
-    a.plot(ts.index, ts["violations"], label="committed")
-    a.plot(ts.index, ts["violations_detected"], label="detected by audit")
-    a.set_title("Violations (customer-months served while restricted)", fontsize=9)
-    a.legend(fontsize=8)
-    b.plot(ts.index, ts["fines"].cumsum() / MUSD, color="tab:red")
-    b.set_title("Fines on the intermediary, cumulative (USD million)", fontsize=9)
-    c.plot(ts.index, ts["suspensions"], label="all suspensions")
-    c.plot(ts.index, ts["false_positive_suspensions"], label="honest customers flagged")
-    withdrawals = ts.index[ts["model_withdrawals"] > 0]
-    for i, m in enumerate(withdrawals):
-        c.axvline(m, color="black", ls=":", label="model withdrawn" if i == 0 else None)
-    c.set_title("Suspensions per month", fontsize=9)
-    c.legend(fontsize=8)
-    d.plot(ts.index, ts["monitoring"], label="monitoring intensity")
-    d.plot(ts.index, ts["kyc"], label="KYC strictness")
-    d.plot(ts.index, ts["us_rule_level"], label="US rule level")
-    d.plot(ts.index, ts["compliance_rate"], label="compliant share of foreign spend")
-    d.set_ylim(-0.02, 1.02)
-    d.set_title("Safeguards, rules and compliance", fontsize=9)
-    d.legend(fontsize=8)
-    for ax in (a, b, c, d):
-        ax.set_xlabel("month")
-        ax.grid(alpha=0.3)
-    _title(fig, result, "Compliance")
-    return _save(fig, path)
+    x, _ = style.time_axis(ts)
+    with style.context():
+        fig = Figure(figsize=(11, 8.5))
+        (a, b), (c, d) = fig.subplots(2, 2)
+        _lines(a, ts, ["violations", "violations_detected"])
+        a.set_title("Violations per month")
+        a.set_ylabel("customer-months")
+        b.plot(x, ts["fines"].cumsum(), color=style.WORSE, label="fines, cumulative")
+        style.unit_axis(b, "fines", ts["fines"].cumsum(), suffix=", cumulative")
+        b.set_title("Fines on the intermediary")
+        _lines(c, ts, ["suspensions", "false_positive_suspensions"])
+        for i, m in enumerate(x[ts["model_withdrawals"] > 0]):
+            c.axvline(m, color="black", ls=":", label="model withdrawn" if i == 0 else None)
+        c.set_title("Suspensions per month")
+        c.set_ylabel("accounts")
+        _lines(d, ts, ["monitoring", "kyc", "us_rule_level", "compliance_rate"])
+        d.set_ylim(-0.02, 1.02)
+        d.set_ylabel("level (0 to 1)")
+        d.set_title("Safeguards, rules and compliance")
+        for ax in (a, c, d):
+            style.legend_below(ax)
+        _title(fig, result, "Compliance")
+        return _save(fig, path)
 
 
 def plot_market_shares(result: RunResult, path: Path) -> Path:
-    """Shares of Chinese enterprise AI spend by option (stacked)."""
+    """Shares of Chinese enterprise AI spend by option (stacked, in %)."""
     ts = result.timeseries
-    fig = Figure(figsize=(8, 4.5))
-    ax = fig.add_subplot()
+    x, xlabel = style.time_axis(ts)
     cols = ["share_foreign_direct", "share_reseller", "share_domestic", "share_inhouse"]
-    labels = ["Foreign via intermediary", "Foreign via resellers", "Domestic providers", "In-house"]
-    ax.stackplot(ts.index, *[ts[c] for c in cols], labels=labels, alpha=0.85)
-    ax.set_ylim(0, 1)
-    ax.set_xlabel("month")
-    ax.set_ylabel("share of spend")
-    ax.legend(fontsize=8, loc="lower left")
-    _title(fig, result, "Chinese enterprise AI spend by option")
-    return _save(fig, path)
+    with style.context():
+        fig = Figure(figsize=(8.5, 4.2))
+        ax = fig.add_subplot()
+        labels = [style.label(c, monthly=True) for c in cols]
+        ax.stackplot(x, *[100 * ts[c] for c in cols], labels=labels, alpha=0.85)
+        ax.set_ylim(0, 100)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("share of Chinese enterprise AI spend (%)")
+        style.legend_outside(fig)
+        _title(fig, result, "Chinese enterprise AI spend by option")
+        return _save(fig, path)
 
 
 def plot_network(result: RunResult, path: Path, max_customers: int = 250) -> Path:
+    """The network figure (:func:`network_figure`) written to ``path``."""
+    with style.context():
+        return _save(network_figure(result, max_customers), path)
+
+
+def network_figure(result: RunResult, max_customers: int = 250) -> Figure:
     """The network: the largest spenders and their knowledge links, with every other player.
 
     Customers are coloured by sector and sized by their spend over the run; developers,
@@ -153,7 +159,7 @@ def plot_network(result: RunResult, path: Path, max_customers: int = 250) -> Pat
     keep += [n for n, k in g.nodes(data="kind") if k not in ("customer", "international")]
     sub = g.subgraph(keep)
     pos = nx.spring_layout(sub, seed=result.config.seed, k=0.6 / np.sqrt(max(len(sub), 1)))
-    fig = Figure(figsize=(9, 8))
+    fig = Figure(figsize=(10, 8))
     ax = fig.add_subplot()
     edge_style = {
         "knowledge": ("#bbbbbb", 0.5),
@@ -178,7 +184,7 @@ def plot_network(result: RunResult, path: Path, max_customers: int = 250) -> Pat
             label=f"{kind} edges",
         )
     names = model.population.sector_names
-    cmap = __import__("matplotlib").colormaps["tab10"]
+    cmap = mpl.colormaps["tab10"]
     size = 20 + 600 * np.sqrt(spend[top] / max(spend[top].max(), 1e-9))
     for s, name in enumerate(names):
         mask = model.population.sector[top] == s
@@ -222,7 +228,16 @@ def plot_network(result: RunResult, path: Path, max_customers: int = 250) -> Pat
             ax=ax,
             verticalalignment="bottom",
         )
-    ax.legend(fontsize=7, loc="upper left", markerscale=0.5, ncol=2)
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(
+        handles,
+        labels,
+        loc="upper left",
+        bbox_to_anchor=(1.0, 0.95),
+        fontsize=7,
+        markerscale=0.5,
+        frameon=False,
+    )
     ax.set_axis_off()
     ax.set_title(
         f"Network: the {len(top)} largest of {model.population.size} customers (size = spend), "
@@ -230,7 +245,7 @@ def plot_network(result: RunResult, path: Path, max_customers: int = 250) -> Pat
         "regulator not drawn)",
         fontsize=9,
     )
-    return _save(fig, path)
+    return fig
 
 
 PLOTS = {

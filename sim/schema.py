@@ -8,13 +8,31 @@ through these dataclasses; value ranges are checked by :mod:`sim.validate`.
 
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
 
 FACTS = "facts.md"
 ASSUMPTION = "assumption"
+FITTED_SOURCE = "fitted to the 2024-2026 targets (docs/calibration.md)"
+
+
+def _load_fitted() -> dict[str, float]:
+    path = Path(__file__).with_name("fitted.json")
+    return json.loads(path.read_text(encoding="utf-8"))["values"] if path.exists() else {}
+
+
+FITTED: dict[str, float] = _load_fitted()
+
+
+def fitted(key: str, default: float) -> float:
+    """The default of a fitted parameter: the value ``python -m sim.calibrate --fit`` wrote
+    to sim/fitted.json, or ``default`` before any fit."""
+    return float(FITTED.get(key, default))
 
 
 def param(
@@ -27,12 +45,15 @@ def param(
     *,
     factory: Any = None,
     plausible: tuple[float, float] | None = None,
+    plausible_factor: tuple[float, float] | None = None,
 ) -> Any:
     """A dataclass field carrying its unit, source, documentation and ranges.
 
     ``lo``/``hi`` bound what validation accepts (the validity range); ``plausible`` is the
     narrower range the parameter could credibly take in the world modelled, used by
-    uncertainty and sensitivity analysis (see :func:`plausible_ranges`).
+    uncertainty and sensitivity analysis (see :func:`plausible_ranges`). In keyed tables
+    (sectors, archetypes, developers) whose entries differ, ``plausible_factor`` states the
+    range as multiples of each entry's own value instead.
     """
     meta = {
         "unit": unit,
@@ -41,6 +62,7 @@ def param(
         "lo": lo,
         "hi": hi,
         "plausible": plausible,
+        "plausible_factor": plausible_factor,
     }
     if factory is not None:
         return field(default_factory=factory, metadata=meta)
@@ -53,30 +75,150 @@ class SectorConfig:
 
     share: float = param(0.1, "share of customers", ASSUMPTION, "Share of customers", 0, 1)
     budget_weight: float = param(
-        1.0, "multiplier", ASSUMPTION, "Scale of a sector's budgets against the average", 0, None
+        1.0,
+        "multiplier",
+        ASSUMPTION,
+        "Scale of a sector's budgets against the average",
+        0,
+        None,
+        plausible_factor=(0.5, 2),
     )
     harvesters: float = param(
-        0.1, "share", ASSUMPTION, "Share of customers with any intent to distil", 0, 1
+        0.1,
+        "share",
+        ASSUMPTION,
+        "Share of customers with any intent to distil",
+        0,
+        1,
+        plausible_factor=(0.5, 2),
     )
     listing: float = param(
-        0.2, "score in [0,1]", ASSUMPTION, "Mean exposure to US listing (higher listed first)", 0, 1
+        0.2,
+        "score in [0,1]",
+        ASSUMPTION,
+        "Mean exposure to US listing (higher listed first)",
+        0,
+        1,
+        plausible_factor=(0.5, 1.5),
     )
     inhouse: float = param(
-        0.3, "x domestic capability", ASSUMPTION, "Starting in-house capability", 0, 1
+        0.3,
+        "x domestic capability",
+        ASSUMPTION,
+        "Starting in-house capability",
+        0,
+        1,
+        plausible_factor=(0.8, 1.2),
     )
     quality_weight: float = param(
-        1.0, "multiplier", ASSUMPTION, "How much the sector values model quality", 0, None
+        1.0,
+        "multiplier",
+        ASSUMPTION,
+        "How much the sector values model quality",
+        0,
+        None,
+        plausible_factor=(0.8, 1.25),
     )
 
 
 def _default_sectors() -> dict[str, SectorConfig]:
     return {
-        "platform": SectorConfig(0.08, 6.0, 0.45, 0.35, 0.95, 1.2),
+        "platform": SectorConfig(0.08, 6.0, 0.3, 0.35, 0.95, 1.2),
         "fintech": SectorConfig(0.12, 2.5, 0.15, 0.20, 0.6, 1.0),
         "gaming": SectorConfig(0.10, 1.5, 0.20, 0.15, 0.5, 0.9),
         "manufacturing": SectorConfig(0.30, 0.7, 0.05, 0.15, 0.3, 0.8),
-        "research": SectorConfig(0.05, 1.0, 0.60, 0.60, 0.9, 1.4),
+        "research": SectorConfig(0.05, 1.0, 0.3, 0.60, 0.9, 1.4),
         "other": SectorConfig(0.35, 0.5, 0.05, 0.10, 0.2, 0.8),
+    }
+
+
+@dataclass
+class ArchetypeConfig:
+    """A named customer configured explicitly: one of the few buyers that dominate spend."""
+
+    sector: str = param("platform", "sector name", ASSUMPTION, "Its sector (must be a sector)")
+    budget_musd: float = param(
+        10.0,
+        "USD million per month",
+        ASSUMPTION,
+        "Total monthly AI budget at month 0 (foreign, domestic and in-house)",
+        0,
+        1e6,
+        plausible=(5, 300),
+    )
+    intent: float = param(
+        0.0,
+        "share in [0,1]",
+        ASSUMPTION,
+        "Distillation intent (0: never harvests)",
+        0,
+        1,
+        plausible_factor=(0.5, 1.5),
+    )
+    inhouse: float = param(
+        0.5,
+        "x domestic capability",
+        ASSUMPTION,
+        "In-house capability at month 0, relative to domestic providers'",
+        0,
+        1,
+        plausible_factor=(0.9, 1.1),
+    )
+    listing: float = param(
+        0.2,
+        "score in [0,1]",
+        ASSUMPTION,
+        "Exposure to US listing (higher listed first)",
+        0,
+        1,
+        plausible_factor=(0.5, 1.5),
+    )
+    evade: float = param(
+        0.3,
+        "probability",
+        ASSUMPTION,
+        "Propensity to try a shell when restricted",
+        0,
+        1,
+        plausible_factor=(0.5, 2),
+    )
+    quality_weight: float = param(
+        1.0,
+        "multiplier",
+        ASSUMPTION,
+        "How much it values model quality",
+        0,
+        10,
+        plausible_factor=(0.8, 1.25),
+    )
+    offences: int = param(
+        0, "offences", ASSUMPTION, "Detected extraction offences before month 0", 0, 100
+    )
+    suspended_until: str = param(
+        "",
+        "YYYY-MM or empty",
+        ASSUMPTION,
+        "Account suspended at the start until the end of this month (empty: not suspended)",
+    )
+
+
+def _default_archetypes() -> dict[str, ArchetypeConfig]:
+    return {
+        "bytedance": ArchetypeConfig(
+            "platform",
+            fitted("customers.archetypes.bytedance.budget_musd", 60.0),
+            0.5,
+            1.0,
+            0.5,
+            0.3,
+            1.2,
+            offences=1,
+            suspended_until="2024-01",
+        ),
+        # No documented extraction by the other named buyers: they do not harvest.
+        "tencent": ArchetypeConfig("platform", 30.0, 0.0, 0.95, 0.5, 0.2, 1.2),
+        "ant_group": ArchetypeConfig("fintech", 25.0, 0.0, 0.8, 0.4, 0.2, 1.1),
+        "meituan": ArchetypeConfig("platform", 20.0, 0.0, 0.6, 0.2, 0.2, 1.1),
     }
 
 
@@ -84,34 +226,61 @@ def _default_sectors() -> dict[str, SectorConfig]:
 class CustomersConfig:
     """The Chinese enterprise customer population (arrays, one row per customer)."""
 
-    n: int = param(2000, "customers", ASSUMPTION, "Number of Chinese enterprise customers", 1, None)
-    budget_total_musd: float = param(
-        600.0,
-        "USD million per month",
-        f"{ASSUMPTION}; sized so channel spend is a few $100M/month and the top customer "
-        f"spends tens of $M/month on foreign models ({FACTS}: ~$20M/month Mar 2024, >$1B/yr 2026)",
-        "Total monthly AI budget of the population at month 0",
-        0,
+    n: int = param(
+        2000,
+        "customers",
+        ASSUMPTION,
+        "Number of Chinese enterprise customers, the named archetypes included",
+        1,
         None,
     )
+    archetypes: dict[str, ArchetypeConfig] = param(
+        None,
+        "table",
+        f"{ASSUMPTION}; {FACTS}: ByteDance the largest buyer, Ant Group, Meituan and Tencent "
+        "also buy",
+        "Named customers configured explicitly (the first rows); the rest are drawn",
+        factory=_default_archetypes,
+    )
+    budget_total_musd: float = param(
+        fitted("customers.budget_total_musd", 300.0),
+        "USD million per month",
+        f"{FITTED_SOURCE}; {FACTS}: a channel near $1B a year in 2024",
+        "Total monthly AI budget at month 0 of the drawn customers (archetypes excluded)",
+        0,
+        None,
+        plausible=(50, 2000),
+    )
     pareto_alpha: float = param(
-        1.3,
+        1.6,
         "tail index",
-        f"{ASSUMPTION}; heavy tail so a handful of ByteDance-sized spenders dominate",
-        "Pareto tail index of budgets (smaller is heavier)",
+        f"{ASSUMPTION}; heavy tail, a little lighter than the whole market's because the "
+        "heaviest buyers are the named archetypes",
+        "Pareto tail index of the drawn customers' budgets (smaller is heavier)",
         0.5,
         10,
-        plausible=(1.1, 2.0),
+        plausible=(1.2, 2.2),
     )
     budget_growth: float = param(
-        0.03,
+        fitted("customers.budget_growth", 0.08),
         "per month",
-        f"{ASSUMPTION}; {FACTS}: the top customer grew ~5%/month (~$20M/month Mar 2024 to "
-        ">$1B/yr Jun 2026), a boom we do not extrapolate for five years",
-        "Growth of every customer's AI budget",
+        f"{FITTED_SOURCE}; {FACTS}: China AI revenue +400% in the year to June 2024, then "
+        "about x3 in the year to June 2025",
+        "Initial growth of every customer's AI budget (logistic adoption: the rate falls as "
+        "budgets approach their saturation)",
         -0.5,
         1,
-        plausible=(0.01, 0.05),
+        plausible=(0.02, 0.15),
+    )
+    budget_saturation: float = param(
+        fitted("customers.budget_saturation", 10.0),
+        "x month-0 budget",
+        f"{FITTED_SOURCE}; Bass-type adoption (logistic, no innovation term)",
+        "Multiple of the month-0 budget that budgets approach: B(t) = B0 L / (1 + (L - 1) "
+        "exp(-g t)); a very large L is plain exponential growth",
+        1,
+        None,
+        plausible=(3.0, 50.0),
     )
     approval_min_budget_musd: float = param(
         0.1,
@@ -120,6 +289,7 @@ class CustomersConfig:
         "Smallest budget the intermediary approves",
         0,
         None,
+        plausible=(0.03, 0.5),
     )
     evade_propensity: float = param(
         0.3,
@@ -137,6 +307,7 @@ class CustomersConfig:
         "Own growth of in-house capability",
         0,
         1,
+        plausible=(0.015, 0.045),
     )
     sectors: dict[str, SectorConfig] = param(
         None, "table", ASSUMPTION, "Sector mix and traits", factory=_default_sectors
@@ -149,15 +320,20 @@ class InternationalConfig:
 
     n: int = param(500, "customers", ASSUMPTION, "Number of international customers", 0, None)
     budget_total_musd: float = param(
-        200.0,
+        50.0,
         "USD million per month",
         ASSUMPTION,
         "Their total monthly spend on the intermediary's model catalog",
         0,
         None,
+        plausible=(20, 200),
     )
-    pareto_alpha: float = param(1.5, "tail index", ASSUMPTION, "Pareto tail index", 0.5, 10)
-    budget_growth: float = param(0.03, "per month", ASSUMPTION, "Budget growth", -0.5, 1)
+    pareto_alpha: float = param(
+        1.5, "tail index", ASSUMPTION, "Pareto tail index", 0.5, 10, plausible=(1.1, 2.0)
+    )
+    budget_growth: float = param(
+        0.03, "per month", ASSUMPTION, "Budget growth", -0.5, 1, plausible=(0.0, 0.06)
+    )
     asc_chinese: float = param(
         -1.5,
         "utility",
@@ -165,6 +341,16 @@ class InternationalConfig:
         "Preference against Chinese models abroad (trust, compliance)",
         None,
         None,
+        plausible=(-3, 0),
+    )
+    asc_elsewhere: float = param(
+        -1.0,
+        "utility",
+        ASSUMPTION,
+        "Friction of buying the same models elsewhere (other clouds, the labs' own APIs)",
+        None,
+        None,
+        plausible=(-3.0, 0.0),
     )
 
 
@@ -188,11 +374,13 @@ class DeveloperConfig:
         "Capability growth",
         0,
         1,
+        plausible=(0.02, 0.045),
     )
     price0: float = param(
         4.375,
         "USD per million tokens",
-        f"{FACTS}: GPT-4o $2.50 in / $10 out, blended 3:1",
+        f"{FACTS}: GPT-4o $2.50 in / $10 out, blended 3:1, in Aug 2024; the US labs' entries "
+        "carry it back to month 0 along their price path",
         "List price at month 0",
         1e-6,
         None,
@@ -200,10 +388,12 @@ class DeveloperConfig:
     price_decline: float = param(
         0.0916,
         "per month (log)",
-        f"{ASSUMPTION}; list price ~3x cheaper a year; {FACTS}: capability-adjusted ~10x a year",
+        f"{FITTED_SOURCE} for the US labs; {FACTS}: capability-adjusted prices ~10x cheaper a "
+        "year (the flagship's list price falls more slowly)",
         "Rate of list-price decline, p(t) = p0 exp(-rate t)",
         0,
         2,
+        plausible=(0.04, 0.12),
     )
     revenue_share: float = param(
         0.2,
@@ -212,31 +402,64 @@ class DeveloperConfig:
         "Developer's share of what customers pay the intermediary for its model",
         0,
         1,
+        plausible=(0.1, 0.3),
     )
     tolerance: float = param(
-        12.0,
-        "pressure (% of channel tokens flagged, decayed sum)",
-        ASSUMPTION,
-        "Pressure at which it withdraws its model from China; pressure adds, each month, the "
-        "percentage of its China-channel tokens flagged as harvesting",
+        3.0e6,
+        "samples (decayed sum)",
+        f"{ASSUMPTION}; {FACTS}: no lab withdrew from the channel through mid-2026 although "
+        "the labs found campaigns of millions of exchanges (Feb 2026); set at about twice "
+        "the pressure the replay reaches after that disclosure",
+        "Pressure at which it withdraws its model from China-reachable regions",
         0,
         None,
+        plausible=(1.5e6, 6.0e6),
     )
     pressure_decay: float = param(
-        0.8, "per month", ASSUMPTION, "Share of pressure that persists a month", 0, 1
+        0.8,
+        "per month",
+        ASSUMPTION,
+        "Share of pressure that persists a month",
+        0,
+        1,
+        plausible=(0.6, 0.95),
+    )
+    report_weight: float = param(
+        0.3,
+        "share",
+        ASSUMPTION,
+        "Weight of extraction the intermediary caught and reported, against extraction the "
+        "developer found itself (which weighs 1)",
+        0,
+        1,
+        plausible=(0.1, 1.0),
+    )
+    own_detection: float = param(
+        0.1,
+        "per month",
+        f"{ASSUMPTION}; {FACTS}: the Feb 2026 campaigns were found by the lab itself",
+        "Share of extraction the intermediary missed that the developer finds on its own",
+        0,
+        1,
+        plausible=(0.02, 0.3),
     )
     in_channel: bool = param(
         True, "flag", ASSUMPTION, "Model offered to Chinese customers via the intermediary"
     )
-    serves_china_directly: bool = param(
-        False, "flag", f"{FACTS}: OpenAI blocks China since July 2024", "Sells to China itself"
-    )
+
+
+#: GPT-4o's list price on the provider, $2.50 in / $10 out blended 3:1, as of August 2024.
+GPT4O_PRICE, GPT4O_MONTH = 4.375, 7
 
 
 def _default_developers() -> dict[str, DeveloperConfig]:
+    decline = fitted("developers.us_frontier.price_decline", 0.0916)
+    frontier_price = GPT4O_PRICE * math.exp(GPT4O_MONTH * decline)
     return {
-        "us_frontier": DeveloperConfig(),
-        "us_second": DeveloperConfig(capability0=0.97, price0=3.5, tolerance=15.0),
+        "us_frontier": DeveloperConfig(price0=frontier_price, price_decline=decline),
+        "us_second": DeveloperConfig(
+            capability0=0.97, price0=0.8 * frontier_price, price_decline=decline, tolerance=4.0e6
+        ),
         "cn_open": DeveloperConfig(
             home="CN", capability0=0.85, growth=0.028, price0=0.96, in_channel=False
         ),
@@ -251,38 +474,109 @@ class IntermediaryConfig:
         1.0, "share of customers", ASSUMPTION, "Share of customers it serves", 0, 1
     )
     monitoring0: float = param(
-        0.5, "intensity in [0,1]", ASSUMPTION, "Monitoring intensity at month 0 (mu)", 0, 1
+        0.5,
+        "intensity in [0,1]",
+        f"{ASSUMPTION}; {FACTS}: automated monitoring of every account",
+        "Monitoring intensity at month 0 (mu)",
+        0,
+        1,
+        plausible=(0.2, 0.8),
     )
-    kyc0: float = param(0.6, "strictness in [0,1]", ASSUMPTION, "KYC strictness at month 0", 0, 1)
+    kyc0: float = param(
+        0.6,
+        "strictness in [0,1]",
+        f"{ASSUMPTION}; {FACTS}: established enterprises only",
+        "KYC strictness at month 0",
+        0,
+        1,
+        plausible=(0.3, 0.9),
+    )
     adaptive: bool = param(
-        True, "flag", "model.md", "Safeguards adapt each quarter; false pins them"
+        True,
+        "flag",
+        "model.md",
+        "Monitoring and KYC follow the intermediary's hill climb; false pins both",
     )
-    monitoring_min: float = param(0.2, "intensity", ASSUMPTION, "Lowest monitoring", 0, 1)
+    monitoring_min: float = param(0.1, "intensity", ASSUMPTION, "Lowest monitoring", 0, 1)
     monitoring_max: float = param(1.0, "intensity", ASSUMPTION, "Highest monitoring", 0, 1)
     kyc_min: float = param(0.3, "strictness", ASSUMPTION, "Lowest KYC strictness", 0, 1)
     kyc_max: float = param(1.0, "strictness", ASSUMPTION, "Highest KYC strictness", 0, 1)
-    pressure_alarm: float = param(
-        0.5,
-        "share of tolerance",
+    adapt_every: int = param(
+        3, "months", ASSUMPTION, "Months between safeguard reviews", 1, 120, plausible=(1, 6)
+    )
+    adapt_step: float = param(
+        0.05,
+        "intensity or strictness",
         ASSUMPTION,
-        "Developer pressure (relative to its tolerance) at which monitoring targets its maximum",
-        0.01,
+        "How far one review moves a safeguard",
+        0,
         1,
+        plausible=(0.02, 0.15),
     )
-    adapt_every: int = param(3, "months", ASSUMPTION, "Months between safeguard reviews", 1, None)
-    adapt_rate: float = param(
-        0.5, "share", ASSUMPTION, "Share of the way to the target level moved per review", 0, 1
-    )
-    fine_tolerance_musd: float = param(
-        5.0,
-        "USD million per year",
-        ASSUMPTION,
-        "Fines in the last 12 months at which KYC goes to its maximum",
+    relationship_cost: float = param(
+        1.0,
+        "share of net revenue at full pressure",
+        f"{ASSUMPTION}; model.md: the intermediary weighs the cost of developer pressure",
+        "Revenue the intermediary counts as at risk when a developer's pressure reaches its "
+        "tolerance (scaled by pressure / tolerance)",
         0,
         None,
+        plausible=(0.3, 3.0),
     )
-    suspension_months: int = param(
-        6, "months", ASSUMPTION, "Length of a suspension after detection", 0, None
+    suspension_months: float = param(
+        3.0,
+        "months (mean)",
+        ASSUMPTION,
+        "Mean suspension after a first detected extraction (geometric length)",
+        1,
+        120,
+        plausible=(1.0, 6.0),
+    )
+    escalation: float = param(
+        2.0,
+        "multiplier",
+        ASSUMPTION,
+        "Each repeat offence multiplies the mean suspension",
+        1,
+        10,
+        plausible=(1.5, 4.0),
+    )
+    terminate_after: int = param(
+        3,
+        "offences",
+        ASSUMPTION,
+        "Detected offences after which a harvester's account is terminated for good",
+        1,
+        100,
+        plausible=(2, 5),
+    )
+    appeal_months: int = param(
+        1,
+        "months",
+        ASSUMPTION,
+        "Months an honest account flagged by mistake waits for its appeal (no offence recorded)",
+        0,
+        24,
+        plausible=(0, 3),
+    )
+    false_reject: float = param(
+        0.05,
+        "share of honest applicants at strictness 1",
+        f"{ASSUMPTION}; {FACTS}: the proposed KYC rule's compliance cost (up to $170M a year)",
+        "Honest established firms KYC turns away, times KYC strictness",
+        0,
+        1,
+        plausible=(0.0, 0.15),
+    )
+    rate_limit: float = param(
+        0.2,
+        "tightness in [0,1]",
+        ASSUMPTION,
+        "Rate limits: cut each account's extraction capacity to (1 - tightness) of the largest "
+        "campaign, and throttle that share of honest bulk use",
+        0,
+        1,
+        plausible=(0.0, 0.5),
     )
     channel_open: bool = param(True, "flag", "model.md", "Serves Chinese customers at all")
 
@@ -298,20 +592,29 @@ class DomesticConfig:
         "Capability at month 0",
         1e-6,
         None,
+        plausible=(0.75, 0.92),
     )
     growth: float = param(
         0.028, "per month", ASSUMPTION, "Own capability growth", 0, 1, plausible=(0.015, 0.045)
     )
     price0: float = param(
-        0.3,
+        fitted("domestic.price0", 2.0),
         "USD per million tokens",
-        f"{ASSUMPTION}; {FACTS}: DeepSeek-R1 $0.55/$2.19, 2024 price war cut 97-99%",
-        "Blended list price at month 0",
+        f"{FITTED_SOURCE}; {FACTS}: before the May 2024 price war (cuts of 97-99%)",
+        "Blended list price at month 0 (flagships such as ERNIE 4.0 listed near $17 per "
+        "million tokens before the war)",
         1e-6,
         None,
+        plausible=(0.5, 20.0),
     )
     price_decline: float = param(
-        0.0916, "per month (log)", ASSUMPTION, "Rate of price decline", 0, 2
+        fitted("domestic.price_decline", 0.05),
+        "per month (log)",
+        f"{FITTED_SOURCE}; {FACTS}: on top of the 2024 price-war cuts (97-99%)",
+        "Rate of domestic price decline outside price-war shocks",
+        0,
+        2,
+        plausible=(0.02, 0.12),
     )
     spillover: float = param(
         0.1,
@@ -321,13 +624,6 @@ class DomesticConfig:
         0,
         1,
         plausible=(0.02, 0.3),
-    )
-    provider_shares: dict[str, float] = param(
-        None,
-        "shares summing to 1",
-        f"{FACTS}: IDC H1 2025, Doubao 49.2%, Alibaba 27%, Baidu 17%",
-        "Split of domestic revenue among providers",
-        factory=lambda: {"doubao": 0.492, "qwen": 0.27, "ernie": 0.17, "others": 0.068},
     )
 
 
@@ -356,10 +652,22 @@ class DemandConfig:
     risk_weight: float = param(
         3.0, "utility per risk", ASSUMPTION, "br: weight on risk", 0, None, plausible=(1.5, 6)
     )
-    asc_foreign: float = param(0.0, "utility", ASSUMPTION, "Constant for foreign models")
-    asc_domestic: float = param(0.3, "utility", ASSUMPTION, "Constant for domestic providers")
-    asc_inhouse: float = param(-0.5, "utility", ASSUMPTION, "Constant for in-house models")
-    asc_reseller: float = param(-1.0, "utility", ASSUMPTION, "Constant for reseller access")
+    asc_foreign: float = param(
+        fitted("demand.asc_foreign", 0.0),
+        "utility",
+        FITTED_SOURCE,
+        "Constant for foreign models (their appeal beyond quality, price and risk)",
+        plausible=(-2.0, 2.0),
+    )
+    asc_domestic: float = param(
+        0.3, "utility", ASSUMPTION, "Constant for domestic providers", plausible=(-1, 1)
+    )
+    asc_inhouse: float = param(
+        -0.5, "utility", ASSUMPTION, "Constant for in-house models", plausible=(-1.5, 0.5)
+    )
+    asc_reseller: float = param(
+        -1.0, "utility", ASSUMPTION, "Constant for reseller access", plausible=(-2, 0)
+    )
     reseller_markup: float = param(
         0.25,
         "share of list price",
@@ -367,18 +675,80 @@ class DemandConfig:
         "Reseller's margin over list price",
         0,
         None,
+        plausible=(0.05, 1.0),
     )
     inhouse_price_factor: float = param(
-        2.0, "x domestic price", ASSUMPTION, "Cost of serving an in-house model", 0, None
+        2.0,
+        "x domestic price",
+        ASSUMPTION,
+        "Cost of serving an in-house model",
+        0,
+        None,
+        plausible=(1, 4),
+    )
+    withdrawal_salience: float = param(
+        0.1,
+        "risk per unit of pressure ratio",
+        ASSUMPTION,
+        "How much of the served developer's pressure (share of its tolerance) customers read "
+        "as a risk of losing the model; low because buyers kept buying through suspensions "
+        "and blocks in 2024-2026",
+        0,
+        1,
+        plausible=(0.0, 0.5),
+    )
+    bulk_share: float = param(
+        0.1,
+        "share of foreign use",
+        ASSUMPTION,
+        "Share of a customer's foreign use that is bulk work rate limits throttle",
+        0,
+        1,
+        plausible=(0.02, 0.3),
     )
 
 
 @dataclass
 class DistillationConfig:
-    """Harvesting foreign-model outputs to distil in-house models."""
+    """Extraction campaigns and what a stock of harvested samples teaches."""
 
-    harvest_max: float = param(
-        0.2, "share of tokens", ASSUMPTION, "Largest share of foreign usage harvested", 0, 1
+    campaign_samples: float = param(
+        1.0e5,
+        "samples per month at intent 1",
+        f"{ASSUMPTION}; {FACTS}: R1 distilled with ~800k samples; disclosed campaigns of "
+        "150k to 13M exchanges (Feb 2026)",
+        "Extraction volume a fully intent harvester plans each month",
+        0,
+        1e9,
+        plausible=(5.0e4, 1.0e6),
+    )
+    ambition_exponent: float = param(
+        3.0,
+        "elasticity",
+        f"{ASSUMPTION}; {FACTS}: the large disclosed campaigns were run by AI labs",
+        "Campaign volume scales with in-house ambition (capability0 / domestic capability0) "
+        "to this power: labs run large campaigns, other firms fine-tune on small sets",
+        0,
+        10,
+        plausible=(1.0, 5.0),
+    )
+    tokens_per_sample: float = param(
+        2000.0,
+        "tokens per exchange",
+        f"{ASSUMPTION}; a prompt and its answer; reasoning traces run longer",
+        "Output tokens per harvested exchange (converts samples to tokens)",
+        1,
+        1e6,
+        plausible=(500.0, 8000.0),
+    )
+    deterrence: float = param(
+        0.7,
+        "share",
+        ASSUMPTION,
+        "How much full monitoring cuts a harvester's planned volume",
+        0,
+        1,
+        plausible=(0.3, 0.9),
     )
     risk_memory: float = param(
         0.7,
@@ -387,58 +757,124 @@ class DistillationConfig:
         "Persistence of a customer's perceived detection risk (own flags and near misses)",
         0,
         1,
+        plausible=(0.4, 0.9),
     )
-    deterrence: float = param(
-        0.7,
-        "share",
-        ASSUMPTION,
-        "How much full monitoring cuts a customer's harvest share",
+    broad_ceiling: float = param(
+        0.2,
+        "share of the broad gap",
+        f"{FACTS}: imitation copies style but closes little of the broad capability gap",
+        "c_b: largest share of the broad gap to the teacher a sample stock can close",
         0,
-        1,
-        plausible=(0.3, 0.9),
+        0.999,
+        plausible=(0.05, 0.4),
     )
-    tokens_per_sample: float = param(
-        1000.0, "tokens", ASSUMPTION, "Tokens per training sample", 1, None
-    )
-    efficiency: float = param(
-        0.03,
-        "share of gap per month",
-        f"{FACTS}: imitation copies style but closes little of the broad gap",
-        "eta: share of the gap to the teacher closed per month at saturation",
-        0,
-        1,
-    )
-    half_samples: float = param(
+    broad_half_samples: float = param(
         1.0e6,
         "samples",
-        f"{FACTS}: R1 distilled with ~800k samples; narrow skills with 1e3-1e6",
-        "Samples at which the gain reaches 63% of saturation",
+        f"{FACTS}: DeepSeek-R1 distilled into smaller models with ~800k samples",
+        "E_b: stock at which the broad transfer reaches 63% of its ceiling",
         1,
         None,
+        plausible=(2.0e5, 5.0e6),
+    )
+    narrow_ceiling: float = param(
+        0.9,
+        "share of the narrow-task gap",
+        f"{FACTS}: narrow skills transfer (Alpaca, s1, Orca)",
+        "c_n: largest share of the gap on narrow tasks a sample stock can close",
+        0,
+        1,
+        plausible=(0.6, 1.0),
+    )
+    narrow_half_samples: float = param(
+        3.0e4,
+        "samples",
+        f"{FACTS}: narrow skills transfer with 1e3-1e6 samples (s1: 1k, Alpaca: 52k)",
+        "E_n: stock at which the narrow transfer reaches 63% of its ceiling",
+        1,
+        None,
+        plausible=(1.0e3, 1.0e6),
+    )
+    narrow_use: float = param(
+        0.3,
+        "share of a firm's own use",
+        ASSUMPTION,
+        "nu: share of a firm's own AI use that narrow, distillable skills cover",
+        0,
+        1,
+        plausible=(0.1, 0.6),
+    )
+    proxy_accounts_max: float = param(
+        20000.0,
+        "accounts at KYC 0",
+        f"{FACTS}: ~24,000 fraudulent accounts, one network >20,000 (Feb 2026)",
+        "Most accounts one harvester can run; KYC strictness k leaves 1 + max * (1 - k)",
+        0,
+        1e6,
+        plausible=(100.0, 20000.0),
+    )
+    proxy_cost_usd: float = param(
+        200.0,
+        "USD per account per month",
+        f"{ASSUMPTION}; {FACTS}: grey-market access at ~10% of list, so token costs are "
+        "negligible and the cost is the accounts themselves",
+        "Cost of running one extra (proxy) account",
+        0,
+        1e7,
+        plausible=(50.0, 2000.0),
+    )
+    attribution: float = param(
+        0.1,
+        "probability per flagged proxy account",
+        f"{ASSUMPTION}; {FACTS}: the Feb 2026 campaigns were attributed to named labs",
+        "Chance a flagged proxy account is traced back to the firm running it",
+        0,
+        1,
+        plausible=(0.02, 0.5),
     )
 
 
 @dataclass
 class DetectionConfig:
-    """The intermediary's monitoring for distillation-like usage."""
+    """The intermediary's monitoring for extraction-like traffic on each account."""
 
-    kappa: float = param(1.0, "multiplier", ASSUMPTION, "Detector sensitivity", 0, None)
-    ref_samples: float = param(
-        2.0e7,
-        "samples per month",
-        ASSUMPTION,
-        "Harvest volume at which detection is 1-exp(-mu) at intensity mu",
+    sensitivity: float = param(
+        4.6,
+        "per unit of monitoring",
+        f"{FACTS}: query-pattern detectors catch ~90% of extraction mixed with honest "
+        "traffic; 1 - exp(-4.6 * 0.5) = 0.9 at the default monitoring",
+        "kappa: recall ceiling 1 - exp(-kappa * mu) for accounts well above the threshold",
+        0,
+        100,
+        plausible=(2.0, 8.0),
+    )
+    threshold_samples: float = param(
+        5000.0,
+        "samples per account per month",
+        f"{ASSUMPTION}; {FACTS}: proxy networks kept each account under detection thresholds",
+        "v50: per-account extraction volume flagged at half the recall ceiling",
         1,
         None,
+        plausible=(1000.0, 30000.0),
+    )
+    link_accounts: float = param(
+        2000.0,
+        "accounts",
+        f"{ASSUMPTION}; {FACTS}: networks of ~24,000 accounts were linked and attributed",
+        "m50: size of a proxy network that cross-account analysis links at half the recall "
+        "ceiling in a month (shared payment, prompts, infrastructure)",
+        1,
+        None,
+        plausible=(200.0, 20000.0),
     )
     false_positive_rate: float = param(
-        0.003,
+        0.006,
         "per month at full monitoring",
-        f"{FACTS}: PRADA-like detectors ~0.3% false positives",
-        "Chance an honest customer is flagged (times mu)",
+        f"{FACTS}: PRADA-like detectors ~0.3% false positives (0.006 * 0.5 at the default)",
+        "Chance an honest account is flagged, times monitoring intensity",
         0,
         1,
-        plausible=(0.001, 0.01),
+        plausible=(0.002, 0.02),
     )
 
 
@@ -456,10 +892,10 @@ class DiffusionConfig:
         plausible=(0.01, 0.15),
     )
     reach_threshold: float = param(
-        0.005,
-        "capability index",
+        1.0e4,
+        "samples",
         ASSUMPTION,
-        "Capability received through diffusion that counts a customer as reached",
+        "Samples received over the network that count a customer as reached",
         0,
     )
 
@@ -469,7 +905,13 @@ class NetworkConfig:
     """The customer knowledge network (sector clusters, heavy-tailed degree)."""
 
     attach: int = param(
-        2, "edges per node", ASSUMPTION, "Barabasi-Albert attachment within a sector", 1, None
+        2,
+        "edges per node",
+        ASSUMPTION,
+        "Barabasi-Albert attachment within a sector",
+        1,
+        None,
+        plausible=(1, 5),
     )
     cross_sector_degree: float = param(
         1.0,
@@ -557,6 +999,7 @@ class CNRegulatorConfig:
         "Perceived domestic disapproval of foreign-model use",
         0,
         1,
+        plausible=(0.0, 0.3),
     )
 
 
@@ -564,12 +1007,24 @@ class CNRegulatorConfig:
 class PoliticsConfig:
     """Political attention and, when enabled, endogenous policy."""
 
-    decay: float = param(0.9, "per month", ASSUMPTION, "rho: persistence of attention", 0, 1)
+    decay: float = param(
+        0.9, "per month", ASSUMPTION, "rho: persistence of attention", 0, 1, plausible=(0.8, 0.97)
+    )
     weight_spend: float = param(
-        0.01, "per USD million", ASSUMPTION, "w1: attention per $M spent by restricted parties", 0
+        0.01,
+        "per USD million",
+        ASSUMPTION,
+        "w1: attention per $M spent by restricted parties",
+        0,
+        plausible=(0.002, 0.05),
     )
     weight_incident: float = param(
-        0.1, "per incident", ASSUMPTION, "w2: attention per public incident", 0
+        0.1,
+        "per incident",
+        ASSUMPTION,
+        "w2: attention per public incident",
+        0,
+        plausible=(0.03, 0.3),
     )
     publicity: float = param(
         0.2,
@@ -582,27 +1037,39 @@ class PoliticsConfig:
     )
     endogenous: bool = param(False, "flag", "model.md", "Rules respond to attention")
     threshold: float = param(
-        3.0,
+        2.0,
         "attention",
-        f"{ASSUMPTION}; above the baseline's usual attention (mean ~2.2, 90th percentile ~3.6 "
-        "at the defaults), so only spikes of incidents trigger it",
+        f"{ASSUMPTION}; near the baseline's 90th percentile of monthly attention (mean ~1.4, "
+        "90th percentile ~1.9, largest ~2.5 over 10 seeds), so spikes of incidents or of "
+        "restricted spend trigger it",
         "Attention that triggers tightening",
         0,
+        plausible=(1.5, 4.0),
     )
     tighten_step: float = param(
-        0.25, "rule level", ASSUMPTION, "US rule-level rise per trigger", 0, 1
+        0.25, "rule level", ASSUMPTION, "US rule-level rise per trigger", 0, 1, plausible=(0.1, 0.5)
     )
     retaliation_step: float = param(
-        0.0, "localisation", ASSUMPTION, "China localisation rise per US tightening", 0, 1
+        0.0,
+        "localisation",
+        ASSUMPTION,
+        "China localisation rise per US tightening",
+        0,
+        1,
+        plausible=(0.0, 0.3),
     )
-    cooldown: int = param(6, "months", ASSUMPTION, "Months between endogenous moves", 0, None)
+    cooldown: int = param(
+        6, "months", ASSUMPTION, "Months between endogenous moves", 0, None, plausible=(3, 12)
+    )
 
 
 @dataclass
 class EventConfig:
-    """A dated policy event: from ``month`` a lever moves to ``value`` (over ``ramp`` months)."""
+    """A dated policy event: from ``month`` (or calendar ``date``, YYYY-MM) a lever moves to
+    ``value`` (over ``ramp`` months). Give one of ``month`` and ``date``."""
 
-    month: int = 0
+    month: int | None = None
+    date: str | None = None
     lever: str = "???"
     value: Any = None
     ramp: int = 0
@@ -615,16 +1082,43 @@ class ScenarioConfig:
 
     ``kind`` is "policy" (a choice someone makes: rules, safeguards, exits) or "context" (a
     market shock nobody chooses), so comparisons can show the two apart; ``baseline`` is the
-    reference. ``expect`` maps summary keys to "higher" or "lower": the direction the scenario
-    should move them against ``baseline`` on average over seeds (checked by the test suite).
+    reference. ``why`` explains, in prose, the chain of mechanisms behind each headline it
+    moves (the scenario catalogue prints it; tests/test_chains.py checks each chain).
+    ``expect`` maps summary keys to "higher" or "lower": the direction the scenario should
+    move them against ``baseline``, with a paired 95% interval over seeds (checked by the
+    test suite).
     """
 
     name: str = "baseline"
     kind: str = "policy"
     description: str = ""
     question: str = ""
+    why: str = ""
     expect: dict[str, str] = field(default_factory=dict)
     events: list[EventConfig] = field(default_factory=list)
+
+
+@dataclass
+class HistoryConfig:
+    """Dated events that happened before the projection starts (the history replay).
+
+    Applied in every run before the scenario's own events; ``history=none`` drops them.
+    """
+
+    name: str = "none"
+    events: list[EventConfig] = field(default_factory=list)
+
+
+@dataclass
+class CheckConfig:
+    """Run-time checks of the model's own consistency."""
+
+    invariants: bool = param(
+        False,
+        "flag",
+        "project choice",
+        "Check every month's invariants (sim/invariants.py); a violation stops the run",
+    )
 
 
 @dataclass
@@ -655,10 +1149,22 @@ class Config:
     seed: int = param(
         0, "integer", "project choice", "Root of every random stream (numpy SeedSequence)", 0, None
     )
+    start: str = param(
+        "2024-01",
+        "YYYY-MM",
+        f"{FACTS}: the first dated figures (Dec 2023 suspension, Mar 2024 spend)",
+        "Calendar month of month 0",
+    )
     horizon: int = param(
-        60, "months", "model.md", "Months simulated (month 0 is mid-2026)", 1, None
+        84,
+        "months",
+        "model.md (five years projected after the history of 2024-2026)",
+        "Months simulated: 84 from 2024-01 runs to 2030-12",
+        1,
+        None,
     )
     scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
+    history: HistoryConfig = field(default_factory=HistoryConfig)
     customers: CustomersConfig = field(default_factory=CustomersConfig)
     international: InternationalConfig = field(default_factory=InternationalConfig)
     developers: dict[str, DeveloperConfig] = field(default_factory=_default_developers)
@@ -674,6 +1180,7 @@ class Config:
     us: USRegulatorConfig = field(default_factory=USRegulatorConfig)
     cn: CNRegulatorConfig = field(default_factory=CNRegulatorConfig)
     politics: PoliticsConfig = field(default_factory=PoliticsConfig)
+    check: CheckConfig = field(default_factory=CheckConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
 
 
@@ -705,6 +1212,14 @@ def plausible_ranges(config: Config | None = None) -> dict[str, Plausible]:
             value = getattr(node, f.name)
             key = f"{prefix}{f.name}"
             rng = f.metadata.get("plausible")
+            factor = f.metadata.get("plausible_factor")
+            if rng is None and factor is not None and isinstance(value, int | float) and value:
+                lo, hi = f.metadata.get("lo"), f.metadata.get("hi")
+                rng = (factor[0] * value, factor[1] * value)
+                rng = (
+                    max(rng[0], lo) if lo is not None else rng[0],
+                    min(rng[1], hi) if hi is not None else rng[1],
+                )
             if rng is not None and isinstance(value, int | float) and not isinstance(value, bool):
                 out[key] = Plausible(
                     key,

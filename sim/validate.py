@@ -1,28 +1,196 @@
-"""Checks that types cannot express, run before any work starts.
+"""One validation layer: every config is checked here before any work starts.
 
-Hydra and the structured schema refuse unknown keys and wrong types; this module refuses
-values out of range, shares that do not sum to one, unknown names and events outside the
-horizon. Every error names the key, the value and what is allowed.
+Whatever the entry (``python -m sim``, :func:`sim.run`, ``MarketModel(**params)``, a sweep
+job, a scenario file), the composed config passes through :func:`validate`, which refuses
+
+- a scenario file the scenario source refused (the refusal travels inside the config, so a
+  sweep records it against that job instead of aborting: see :data:`REFUSED_KEY`);
+- structure: keys the schema does not know (however they were added), interpolations
+  (``${...}``) anywhere, numbers that are not finite or larger than
+  :data:`sim.limits.MAX_MAGNITUDE`;
+- values out of range, shares that do not sum to one, unknown names, events outside the
+  horizon, unknown outcomes in a scenario's ``expect:``;
+- sizes beyond what memory and time allow, and growth that would overflow
+  (:mod:`sim.limits`).
+
+Hydra and the structured schema refuse wrong types. Every message names the key, the value
+and what is allowed.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import functools
 import math
+import types
+import typing
 from typing import Any
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
+from hydra_plugins.sim_scenarios.scenario_file import valid_name
+from sim import limits
 from sim.policy import FLAG, NUMBER, SECTORS, SHOCK, lever_spec
 from sim.schema import Config
 
 SHARE_TOLERANCE = 1e-6
 OUTPUT_FORMATS = ("auto", "csv", "parquet")
 SCENARIO_KINDS = ("policy", "context", "reference")
+DIRECTIONS = ("higher", "lower")
+
+#: Key under ``scenario.expect`` by which the scenario source hands a refused scenario file's
+#: message to validation (in place of the file's content), so that Hydra can still compose
+#: the job and the refusal reaches the job rather than aborting a whole sweep.
+REFUSED_KEY = "__refused__"
+
+#: Mappings that may be empty (every other mapping of the schema needs an entry).
+MAY_BE_EMPTY = ("scenario.expect",)
+
+#: Seeds may exceed MAX_MAGNITUDE (any non-negative integer seeds a SeedSequence) up to this.
+MAX_SEED = 2**128
 
 
 class ConfigError(ValueError):
     """A config refused before the run starts; the message names key, value and allowed range."""
+
+
+class ConfigTypeError(ConfigError, TypeError):
+    """An argument of the wrong type (a :class:`ConfigError` and a :class:`TypeError`)."""
+
+
+# ------------------------------------------------------------------ the schema as types
+
+
+@functools.cache
+def _fields(schema: type) -> dict[str, Any]:
+    return typing.get_type_hints(schema)
+
+
+def _unwrap(tp: Any) -> Any:
+    """``X | None`` -> ``X``; anything else unchanged."""
+    if isinstance(tp, types.UnionType) or typing.get_origin(tp) is typing.Union:
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        return args[0] if len(args) == 1 else Any
+    return tp
+
+
+def _child(tp: Any, name: str) -> tuple[Any, str | None]:
+    """The schema type under ``name`` in a node of type ``tp``, or an error text."""
+    tp = _unwrap(tp)
+    if dataclasses.is_dataclass(tp):
+        fields = _fields(tp)
+        if name in fields:
+            return fields[name], None
+        close = difflib.get_close_matches(name, fields, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        return None, f"unknown key{hint}; allowed: {', '.join(fields)}"
+    origin = typing.get_origin(tp)
+    if origin is dict:
+        return typing.get_args(tp)[1], None
+    if origin is list:
+        if name.isdigit():
+            return typing.get_args(tp)[0], None
+        return None, "a list takes an index (0, 1, ...)"
+    if tp is Any:
+        return Any, None
+    return None, "not a group of keys (this value is a single setting)"
+
+
+def schema_type(key: str) -> tuple[Any, str | None]:
+    """The schema type of a dotted key (``customers.sectors.platform.share``), or the
+    reason the schema has no such key, naming the first unknown part."""
+    tp: Any = Config
+    path: list[str] = []
+    for part in key.split("."):
+        tp, error = _child(tp, part)
+        if error is not None:
+            where = ".".join(path) or "the top level"
+            return None, f"{'.'.join([*path, part])}: {error} (under {where})"
+        path.append(part)
+    return tp, None
+
+
+def is_mapping(tp: Any) -> bool:
+    """True for a schema mapping node (``dict[str, X]``): free entry names."""
+    return typing.get_origin(_unwrap(tp)) is dict
+
+
+def is_list(tp: Any) -> bool:
+    """True for a schema list node (``list[X]``)."""
+    return typing.get_origin(_unwrap(tp)) is list
+
+
+# ------------------------------------------------------------------ plain-data checks
+
+
+def _short(value: Any, width: int = 80) -> str:
+    """``repr(value)``, cut to ``width`` characters."""
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _leaf_problems(value: Any, key: str, problems: list[str]) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _leaf_problems(v, f"{key}.{k}", problems)
+    elif isinstance(value, list | tuple):
+        for i, v in enumerate(value):
+            _leaf_problems(v, f"{key}.{i}", problems)
+    elif isinstance(value, str) and "${" in value:
+        problems.append(
+            f"{key} = {_short(value)}: interpolations (${{...}}) are not allowed in the simulator's "
+            "parameters; write the value itself"
+        )
+    elif isinstance(value, bool) or not isinstance(value, int | float):
+        return
+    elif isinstance(value, float) and not math.isfinite(value):
+        problems.append(f"{key} = {value}: must be a finite number")
+    elif key == "seed":
+        if value >= MAX_SEED:
+            problems.append(f"seed = {value}: too large, allowed below 2**128")
+    elif isinstance(value, int) and abs(value) > limits.MAX_INTEGER:
+        problems.append(
+            f"{key} = {value}: larger than the limit of 1e{math.log10(limits.MAX_INTEGER):.0f} "
+            "on any whole-number parameter (sim/limits.py)"
+        )
+    elif abs(value) > limits.MAX_MAGNITUDE:
+        problems.append(
+            f"{key} = {value:.6g}: larger than the limit of "
+            f"1e{math.log10(limits.MAX_MAGNITUDE):.0f} "
+            "on any parameter (sim/limits.py)"
+        )
+
+
+def plain_problems(data: Any, tp: Any = Config, key: str = "", *, files: bool = False) -> list[str]:
+    """Problems of plain config data (dicts, lists, scalars) against the schema type ``tp``:
+    unknown keys, interpolations, non-finite or oversized numbers and, with ``files``, empty
+    mappings (which a merge would silently ignore)."""
+    problems: list[str] = []
+    _walk(data, tp, key, problems, files)
+    return problems
+
+
+def _walk(value: Any, tp: Any, key: str, problems: list[str], files: bool) -> None:
+    tp = _unwrap(tp)
+    if isinstance(value, dict) and (dataclasses.is_dataclass(tp) or is_mapping(tp)):
+        if files and is_mapping(tp) and not value and key not in MAY_BE_EMPTY:
+            problems.append(
+                f"{key} = {{}}: at least one entry is required (an empty mapping would "
+                "leave the default entries in place)"
+            )
+        for name, item in value.items():
+            sub = f"{key}.{name}" if key else str(name)
+            child, error = _child(tp, str(name))
+            if error is not None:
+                problems.append(f"{sub} = {_short(item)}: {error}")
+            else:
+                _walk(item, child, sub, problems, files)
+    elif isinstance(value, list) and typing.get_origin(tp) is list:
+        for i, item in enumerate(value):
+            _walk(item, typing.get_args(tp)[0], f"{key}.{i}", problems, files)
+    else:
+        _leaf_problems(value, key, problems)
 
 
 def _range_text(lo: float | None, hi: float | None) -> str:
@@ -39,9 +207,7 @@ def _check_fields(node: Any, schema: type, prefix: str, problems: list[str]) -> 
         if isinstance(value, bool) or value is None:
             continue
         if isinstance(value, int | float):
-            if isinstance(value, float) and not math.isfinite(value):
-                problems.append(f"{key} = {value}: must be a finite number")
-            elif (lo is not None and value < lo) or (hi is not None and value > hi):
+            if (lo is not None and value < lo) or (hi is not None and value > hi):
                 problems.append(f"{key} = {value}: out of range, allowed {_range_text(lo, hi)}")
         elif isinstance(value, DictConfig) and f.name != "scenario":
             node_type = OmegaConf.get_type(value)
@@ -74,7 +240,6 @@ def _check_cross(cfg: DictConfig, problems: list[str]) -> None:
         problems.append("intermediaries: at least one intermediary is required")
     else:
         _check_shares({k: v.share for k, v in inters.items()}, "intermediaries.*.share", problems)
-    _check_shares(dict(cfg.domestic.provider_shares), "domestic.provider_shares", problems)
     for name, inter in inters.items():
         for lever in ("monitoring", "kyc"):
             lo, hi, v0 = inter[f"{lever}_min"], inter[f"{lever}_max"], inter[f"{lever}0"]
@@ -107,6 +272,28 @@ def _check_cross(cfg: DictConfig, problems: list[str]) -> None:
         for s in OmegaConf.select(cfg, key):
             if s not in sectors:
                 problems.append(f"{key}: unknown sector {s!r}, allowed {sorted(sectors)}")
+    archetypes = dict(cfg.customers.archetypes)
+    if len(archetypes) > cfg.customers.n:
+        problems.append(
+            f"customers.n = {cfg.customers.n}: fewer than the {len(archetypes)} named archetypes"
+        )
+    for name, arch in archetypes.items():
+        if arch.sector not in sectors:
+            problems.append(
+                f"customers.archetypes.{name}.sector = {arch.sector!r}: unknown sector, allowed {sorted(sectors)}"
+            )
+        if arch.suspended_until:
+            from sim.calendar import parse
+
+            try:
+                parse(arch.suspended_until)
+            except ValueError as e:
+                problems.append(f"customers.archetypes.{name}.suspended_until: {e}")
+    if not valid_name(cfg.scenario.name):
+        problems.append(
+            f"scenario.name = {cfg.scenario.name!r}: a plain name (letters, digits, '_', '-', "
+            "inner dots), since it names the run's folder"
+        )
     if cfg.scenario.kind not in SCENARIO_KINDS:
         problems.append(f"scenario.kind = {cfg.scenario.kind!r}: allowed {list(SCENARIO_KINDS)}")
     if cfg.output.customers_format not in OUTPUT_FORMATS:
@@ -118,18 +305,41 @@ def _check_cross(cfg: DictConfig, problems: list[str]) -> None:
 def _check_events(cfg: DictConfig, problems: list[str]) -> None:
     sectors = set(cfg.customers.sectors)
     keys = {"intermediary": set(cfg.intermediaries), "developer": set(cfg.developers)}
-    for i, ev in enumerate(cfg.scenario.events):
-        where = f"scenario.events.{i}"
-        month_ok = 0 <= ev.month < cfg.horizon
-        if not month_ok:
+    from sim.calendar import date_of, event_month
+
+    try:
+        last = date_of(cfg.horizon - 1, cfg.start)
+    except ValueError as e:
+        problems.append(f"start = {cfg.start!r}: {e}")
+        return
+    dated = [(f"scenario.events.{i}", ev, False) for i, ev in enumerate(cfg.scenario.events)]
+    dated += [(f"history.events.{i}", ev, True) for i, ev in enumerate(cfg.history.events)]
+    for where, ev, history in dated:
+        given = [k for k in ("month", "date") if ev[k] not in (None, "")]
+        if len(given) != 1:
             problems.append(
-                f"{where}.month = {ev.month}: outside the horizon, allowed 0..{cfg.horizon - 1} (horizon={cfg.horizon})"
+                f"{where}: give exactly one of month (0-based) and date (YYYY-MM), got {given or 'neither'}"
+            )
+            continue
+        try:
+            month = event_month(ev, cfg.start)
+        except ValueError as e:
+            problems.append(f"{where}.date: {e}")
+            continue
+        when = f"month = {ev.month}" if ev.month is not None else f"date = {ev.date!r}"
+        month_ok = 0 <= month < cfg.horizon
+        if history and month < 0:
+            continue  # recorded before the run starts: not replayed
+        if month < 0 or (not month_ok and not history):
+            problems.append(
+                f"{where}.{when}: outside the run, allowed months 0..{cfg.horizon - 1} "
+                f"({cfg.start} to {last}; horizon={cfg.horizon})"
             )
         if ev.ramp < 0:
             problems.append(f"{where}.ramp = {ev.ramp}: must be >= 0 months")
-        elif month_ok and ev.month + max(ev.ramp, 1) > cfg.horizon:
+        elif month_ok and month + max(ev.ramp, 1) > cfg.horizon and not history:
             problems.append(
-                f"{where}.ramp = {ev.ramp}: the ramp from month {ev.month} ends after the horizon ({cfg.horizon})"
+                f"{where}.ramp = {ev.ramp}: the ramp from month {month} ends after the horizon ({cfg.horizon})"
             )
         try:
             lever, key = lever_spec(ev.lever)
@@ -174,16 +384,64 @@ def _check_events(cfg: DictConfig, problems: list[str]) -> None:
                         )
 
 
-def validate(cfg: DictConfig) -> None:
-    """Raise :class:`ConfigError` listing every problem in ``cfg``; return quietly if none."""
-    problems: list[str] = []
-    _check_fields(cfg, Config, "", problems)
-    _check_cross(cfg, problems)
-    _check_events(cfg, problems)
+def summary_outcomes() -> set[str]:
+    """The keys of a run summary a scenario's ``expect:`` may name (from the metric registry)."""
+    from sim.metrics import MONTHLY, SUMMARY_ONLY
+
+    return (
+        {m.name for m in MONTHLY if m.summary == "sum"}
+        | {f"{m.name}_final" for m in MONTHLY if m.summary == "final"}
+        | set(SUMMARY_ONLY)
+    )
+
+
+def _check_expect(cfg: DictConfig, problems: list[str]) -> None:
+    outcomes = summary_outcomes()
+    for key, direction in cfg.scenario.expect.items():
+        if key not in outcomes:
+            close = difflib.get_close_matches(key, outcomes, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            problems.append(
+                f"scenario.expect.{key}: unknown outcome{hint}; allowed: the run summary's keys "
+                f"{sorted(outcomes)}"
+            )
+        if direction not in DIRECTIONS:
+            problems.append(f"scenario.expect.{key} = {direction!r}: allowed {list(DIRECTIONS)}")
+
+
+def refusal(data: dict[str, Any]) -> str | None:
+    """The refusal a scenario source left in place of a scenario file, if any."""
+    scenario = data.get("scenario")
+    expect = scenario.get("expect") if isinstance(scenario, dict) else None
+    message = expect.get(REFUSED_KEY) if isinstance(expect, dict) else None
+    return str(message).replace("\\${", "${") if message is not None else None
+
+
+def validate(cfg: DictConfig, *, memory: int | None = None) -> None:
+    """Raise :class:`ConfigError` listing every problem in ``cfg``; return quietly if none.
+
+    Structure is checked on the unresolved config first, so no interpolation is ever
+    resolved; ranges and names next; sizes and growth (:mod:`sim.limits`) last, against
+    ``memory`` bytes (default: what this machine has available).
+    """
+    data = OmegaConf.to_container(cfg, resolve=False)
+    data.pop("hydra", None)
+    message = refusal(data)
+    if message is not None:
+        raise ConfigError(message)
+    problems = plain_problems(data)
+    if not problems:
+        _check_fields(cfg, Config, "", problems)
+        _check_cross(cfg, problems)
+        _check_events(cfg, problems)
+        _check_expect(cfg, problems)
+    if not problems:
+        limits.check_numbers(cfg, problems)
+        limits.check_size(cfg, problems, memory)
     if problems:
         from sim.paths import scenario_file
 
-        name = OmegaConf.select(cfg, "scenario.name", default="?")
-        file = scenario_file(name)
+        name = data.get("scenario", {}).get("name", "?")
+        file = scenario_file(name) if isinstance(name, str) else None
         where = f"scenario {name!r}" + (f", file {file}" if file else "")
         raise ConfigError(f"Invalid configuration ({where}):\n  - " + "\n  - ".join(problems))

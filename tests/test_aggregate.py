@@ -17,7 +17,7 @@ from sim.sweep.compare import compare
 from sim.sweep.figures import headline_table
 from sim.sweep.jobs import run_job
 
-BASE = ["customers.n=100", "international.n=10", "horizon=6"]
+BASE = ["customers.n=100", "international.n=10", "horizon=6", "start=2026-08"]
 LOG = logging.getLogger("test")
 
 

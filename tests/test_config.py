@@ -23,7 +23,7 @@ def test_hydra_composes_the_typed_default_config():
         cfg = hydra_compose(config_name="config", overrides=["customers.n=123"])
     assert OmegaConf.get_type(cfg) is Config
     assert cfg.customers.n == 123
-    assert cfg.horizon == 60
+    assert cfg.horizon == 84 and cfg.start == "2024-01"
     assert cfg.scenario.name == "baseline"
     assert set(cfg.developers) == {"us_frontier", "us_second", "cn_open"}
 
@@ -31,7 +31,7 @@ def test_hydra_composes_the_typed_default_config():
 def test_defaults_are_the_documented_ones():
     cfg = as_config(compose())
     assert cfg.customers.n == 2000
-    assert cfg.horizon == 60
+    assert cfg.horizon == 84 and cfg.start == "2024-01"
     assert cfg.us.penalty_fixed_usd == 374_474.0
     assert cfg.us.penalty_multiplier == 2.0
 
@@ -86,7 +86,7 @@ def test_every_problem_is_listed_at_once():
 
 
 def test_events_outside_the_horizon_are_refused():
-    with pytest.raises(ConfigError, match=r"scenario.events.0.month = 30: outside the horizon"):
+    with pytest.raises(ConfigError, match=r"scenario.events.0.month = 30: outside the run"):
         small_config("+scenario.events=[{month: 30, lever: us.rule_level, value: 0.5}]")
 
 

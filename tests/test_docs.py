@@ -15,7 +15,7 @@ SCRIPT = ROOT / "scripts" / "make_docs.py"
 
 # Config nodes that are not parameters: the scenario is a name and a timeline of events
 # (its events are checked against sim.policy.LEVERS by sim.validate).
-NOT_PARAMETERS = {"scenario"}
+NOT_PARAMETERS = {"scenario", "history"}
 
 
 def _make_docs():
@@ -63,3 +63,67 @@ def test_every_parameter_has_unit_source_and_doc():
         "parameters without unit/source/doc metadata in sim/schema.py (use param(...)): "
         + ", ".join(undocumented)
     )
+
+
+def test_every_function_the_model_doc_names_exists():
+    """docs/model.md names the code behind each equation as `path::name` or `path::Class.method`."""
+    import importlib
+    import re
+
+    text = (ROOT / "docs" / "model.md").read_text(encoding="utf-8")
+    refs = set(re.findall(r"`(sim/[\w/]+\.py)::([\w.]+)`", text))
+    assert len(refs) > 20
+    missing = []
+    for path, name in sorted(refs):
+        module = importlib.import_module(path[:-3].replace("/", "."))
+        obj = module
+        for part in name.split("."):
+            obj = getattr(obj, part, None)
+            if obj is None:
+                missing.append(f"{path}::{name}")
+                break
+    assert not missing, f"docs/model.md names code that does not exist: {missing}"
+    methods = set(re.findall(r"`MarketModel\.(\w+)`", text)) - {"_name"}
+    from sim.model import MarketModel
+
+    assert not [m for m in methods if not hasattr(MarketModel, m)]
+
+
+#: Numeric parameters that take no plausible range: sizes, structural bounds and mixes that
+#: must sum to one, the normalisation of the capability index, and reporting thresholds.
+NOT_UNCERTAIN = {
+    "seed",
+    "horizon",
+    "customers.n",
+    "international.n",
+    "customers.sectors.<name>.share",
+    "customers.archetypes.<name>.offences",
+    "intermediaries.<name>.share",
+    "intermediaries.<name>.monitoring_min",
+    "intermediaries.<name>.monitoring_max",
+    "intermediaries.<name>.kyc_min",
+    "intermediaries.<name>.kyc_max",
+    "developers.<name>.capability0",
+    "developers.<name>.price0",
+    "diffusion.reach_threshold",
+    # policy levers: scenarios and the analysis's lever space vary them, not uncertainty
+    "us.rule_level",
+    "cn.localisation",
+}
+
+
+def test_every_uncertain_parameter_has_a_plausible_range():
+    """Assumptions and fitted values (not the policy levers' sourced settings) carry a
+    plausible range for uncertainty analysis, distinct from the validity range."""
+    missing = []
+    for key, f in _parameter_fields(Config):
+        source = str(f.metadata.get("source") or "")
+        if not (source.startswith("assumption") or source.startswith("fitted")):
+            continue
+        if f.type in ("bool", "str") or key in NOT_UNCERTAIN or "dict" in str(f.type):
+            continue
+        if "float" not in str(f.type) and "int" not in str(f.type):
+            continue
+        if not (f.metadata.get("plausible") or f.metadata.get("plausible_factor")):
+            missing.append(key)
+    assert not missing, f"uncertain parameters without a plausible range: {missing}"

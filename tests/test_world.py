@@ -246,6 +246,7 @@ def test_network_small_sectors():
 def _customers_config(n: int) -> CustomersConfig:
     return CustomersConfig(
         n=n,
+        archetypes={},  # the default archetypes name sectors these tests do not have
         budget_total_musd=100.0,
         approval_min_budget_musd=0.005,
         evade_propensity=0.3,
@@ -330,6 +331,7 @@ def test_build_customers_accepts_listing_at_range_ends(listing):
     # 0 or 1), as _beta_with_mean already does for evade_propensity.
     cfg = CustomersConfig(
         n=50,
+        archetypes={},
         sectors={
             "edge": SectorConfig(0.5, 1.0, 0.1, listing, 0.3, 1.0),
             "mid": SectorConfig(0.5, 1.0, 0.1, 0.5, 0.3, 1.0),

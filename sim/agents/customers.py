@@ -14,33 +14,45 @@ from sim.mechanisms.demand import OPTIONS
 class CustomerPopulation:
     """Struct of arrays for the Chinese enterprise customers (one row per customer).
 
-    Budgets are USD per month at month 0; capabilities are on the frontier index.
+    Budgets are USD per month at month 0; capabilities are on the frontier index; sample
+    stocks count harvested exchanges. The first ``len(names)`` rows are the named archetypes. ``own`` is each firm's capability path without any
+    leakage (the shadow state), ``capability`` the actual one.
     """
 
     sector: np.ndarray
     sector_names: tuple[str, ...]
     budget0: np.ndarray
     listing: np.ndarray
-    listing_percentile: np.ndarray = field(init=False)
     intent: np.ndarray
     evade: np.ndarray
     quality_weight: np.ndarray
     capability: np.ndarray
     established: np.ndarray
     screen_draw: np.ndarray
+    friction_draw: np.ndarray
     intermediary: np.ndarray
+    names: tuple[str, ...] = ()
+    listing_percentile: np.ndarray = field(init=False)
     capability0: np.ndarray = field(init=False)
+    own: np.ndarray = field(init=False)
+    narrow: np.ndarray = field(init=False)
+    head_start: np.ndarray = field(init=False)
+    samples: np.ndarray = field(init=False)
+    received: np.ndarray = field(init=False)
+    on_proxies: np.ndarray = field(init=False)
+    offences: np.ndarray = field(init=False)
+    terminated: np.ndarray = field(init=False)
     approved: np.ndarray = field(init=False)
     restricted: np.ndarray = field(init=False)
     suspended_until: np.ndarray = field(init=False)
     blocked_until: np.ndarray = field(init=False)
     spend: np.ndarray = field(init=False)
     spend_total: np.ndarray = field(init=False)
-    distilled: np.ndarray = field(init=False)
-    diffused: np.ndarray = field(init=False)
     detected_count: np.ndarray = field(init=False)
     suspension_count: np.ndarray = field(init=False)
     perceived_risk: np.ndarray = field(init=False)
+    campaign_risk: np.ndarray = field(init=False)
+    campaign_scale: float = field(init=False)
 
     def __post_init__(self) -> None:
         n = self.size
@@ -50,22 +62,36 @@ class CustomerPopulation:
         # restricts exactly round(e * n) customers, free of floating-point ties.
         self.listing_percentile[order] = (np.arange(n) + 0.5) / max(n, 1)
         self.capability0 = self.capability.copy()
+        self.own = self.capability.copy()
+        self.narrow = np.zeros(n)
+        self.head_start = np.zeros(n)
+        self.samples = np.zeros(n)
+        self.received = np.zeros(n)
+        self.on_proxies = np.zeros(n, dtype=bool)
+        self.offences = np.zeros(n, dtype=np.int32)
+        self.terminated = np.zeros(n, dtype=bool)
         self.approved = self.established.copy()
         self.restricted = np.zeros(n, dtype=bool)
-        self.suspended_until = np.full(n, -1, dtype=np.int32)
-        self.blocked_until = np.full(n, -1, dtype=np.int32)
-        self.spend = np.zeros((n, len(OPTIONS)))
-        self.spend_total = np.zeros((n, len(OPTIONS)))
-        self.distilled = np.zeros(n)
-        self.diffused = np.zeros(n)
+        self.suspended_until = np.full(n, -1, dtype=np.int64)
+        self.blocked_until = np.full(n, -1, dtype=np.int64)
+        # Column-major: each month sums every option's spend over the customers.
+        self.spend = np.zeros((n, len(OPTIONS)), order="F")
+        self.spend_total = np.zeros((n, len(OPTIONS)), order="F")
         self.detected_count = np.zeros(n, dtype=np.int32)
         self.suspension_count = np.zeros(n, dtype=np.int32)
         self.perceived_risk = np.zeros(n)
+        self.campaign_risk = np.zeros(n)
+        self.campaign_scale = 1.0
 
     @property
     def size(self) -> int:
         """Number of customers."""
         return int(self.budget0.shape[0])
+
+    @property
+    def stock(self) -> np.ndarray:
+        """Samples each customer holds: its own harvest plus what reached it over the network."""
+        return self.samples + self.received
 
 
 @dataclass
@@ -74,12 +100,14 @@ class InternationalPopulation:
 
     budget0: np.ndarray
     barred_draw: np.ndarray
-    spend_chinese: np.ndarray = field(init=False)
     spend_us: np.ndarray = field(init=False)
+    spend_chinese: np.ndarray = field(init=False)
+    spend_elsewhere: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
-        self.spend_chinese = np.zeros_like(self.budget0)
         self.spend_us = np.zeros_like(self.budget0)
+        self.spend_chinese = np.zeros_like(self.budget0)
+        self.spend_elsewhere = np.zeros_like(self.budget0)
 
     @property
     def size(self) -> int:
@@ -104,6 +132,12 @@ class ChineseCustomer(mesa.Agent):
         return self.model.population
 
     @property
+    def name(self) -> str:
+        """The archetype's name (``bytedance``, ...), or ``customer-<index>`` for a drawn one."""
+        names = self._pop.names
+        return names[self.index] if self.index < len(names) else f"customer-{self.index}"
+
+    @property
     def sector(self) -> str:
         """Industry sector name."""
         return self._pop.sector_names[self._pop.sector[self.index]]
@@ -119,9 +153,14 @@ class ChineseCustomer(mesa.Agent):
         return float(self._pop.capability[self.index])
 
     @property
-    def distilled_capability(self) -> float:
-        """Capability gained so far through distillation."""
-        return float(self._pop.distilled[self.index])
+    def leaked_capability(self) -> float:
+        """Capability above its own path, gained from harvested or received samples."""
+        return float(self._pop.capability[self.index] - self._pop.own[self.index])
+
+    @property
+    def samples_held(self) -> float:
+        """Harvested samples it holds, its own and received over the network."""
+        return float(self._pop.stock[self.index])
 
     @property
     def approved(self) -> bool:
@@ -139,6 +178,11 @@ class ChineseCustomer(mesa.Agent):
         return bool(self._pop.suspended_until[self.index] >= self.model.month)
 
     @property
+    def terminated(self) -> bool:
+        """Account closed for good after repeated detected extraction."""
+        return bool(self._pop.terminated[self.index])
+
+    @property
     def spend(self) -> dict[str, float]:
         """Last month's spend by option, USD."""
         return dict(zip(OPTIONS, self._pop.spend[self.index].tolist(), strict=True))
@@ -153,5 +197,10 @@ class InternationalCustomer(mesa.Agent):
 
     @property
     def spend_chinese(self) -> float:
-        """Last month's spend on Chinese models, USD."""
+        """Last month's spend on Chinese models through the intermediary, USD."""
         return float(self.model.international.spend_chinese[self.index])
+
+    @property
+    def spend_us(self) -> float:
+        """Last month's spend on US models through the intermediary, USD."""
+        return float(self.model.international.spend_us[self.index])

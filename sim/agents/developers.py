@@ -9,11 +9,13 @@ from sim.schema import DeveloperConfig
 
 
 class ModelDeveloper(mesa.Agent):
-    """A lab with a model, a falling list price and a tolerance for detected distillation.
+    """A lab with a model, a falling list price and a tolerance for extraction of its model.
 
-    Decision rule: detected incidents on its model raise its pressure on the intermediary;
-    pressure decays each month; past its tolerance it withdraws its model from
-    China-reachable regions (and stays out unless a scenario event brings it back).
+    Decision rule: pressure on the intermediary rises with the extraction volume the lab
+    learns of (what the intermediary caught and reported, weighted ``report_weight``, plus
+    the share ``own_detection`` of what the intermediary missed that the lab finds itself)
+    and decays each month; past its tolerance it withdraws its model from China-reachable
+    regions (and stays out unless a scenario event brings it back).
     """
 
     def __init__(self, model: mesa.Model, key: str, cfg: DeveloperConfig) -> None:
@@ -27,14 +29,20 @@ class ModelDeveloper(mesa.Agent):
         self.revenue_share = cfg.revenue_share
         self.tolerance = cfg.tolerance
         self.pressure_decay = cfg.pressure_decay
+        self.report_weight = cfg.report_weight
+        self.own_detection = cfg.own_detection
         self.in_channel = bool(cfg.in_channel) and cfg.home == "US"
-        self.serves_china_directly = cfg.serves_china_directly
         self.pressure = 0.0
         self.withdrawn = False
+        self.jump = 0.0
 
-    def capability(self, month: int) -> float:
-        """Model capability at ``month`` (frontier index)."""
-        return grown(self.capability0, self.growth, month)
+    def capability(self, month: float) -> float:
+        """Model capability at ``month`` (frontier index), jumps included."""
+        return grown(self.capability0, self.growth, month) + self.jump
+
+    def jump_capability(self, jump: float) -> None:
+        """A release ahead of the lab's path: capability rises by ``jump`` index points."""
+        self.jump += jump
 
     def price(self, month: int) -> float:
         """List price in USD per million tokens at ``month``."""
@@ -45,12 +53,19 @@ class ModelDeveloper(mesa.Agent):
         """Pressure as a share of tolerance (1 means at the withdrawal point)."""
         return self.pressure / self.tolerance if self.tolerance > 0 else 0.0
 
-    def respond_to_incidents(self, incidents: float) -> bool:
-        """Update pressure with this month's detected incidents; withdraw past tolerance.
+    def learned_extraction(self, reported: float, missed: float) -> float:
+        """Samples' worth of extraction this month that counts toward pressure."""
+        return self.report_weight * reported + self.own_detection * missed
 
-        Returns True when the developer withdraws its model this month.
+    def respond(self, reported: float, missed: float) -> bool:
+        """Update pressure with this month's extraction of its model; withdraw past tolerance.
+
+        ``reported``: samples taken by accounts the intermediary flagged; ``missed``: samples
+        taken by accounts it did not flag. Returns True when the model is withdrawn this month.
         """
-        self.pressure = self.pressure_decay * self.pressure + incidents
+        self.pressure = self.pressure_decay * self.pressure + self.learned_extraction(
+            reported, missed
+        )
         if self.in_channel and self.pressure > self.tolerance:
             self.in_channel = False
             self.withdrawn = True

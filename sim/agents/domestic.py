@@ -6,27 +6,33 @@ import math
 
 import mesa
 
-from sim.schema import DomesticConfig
+from sim.mechanisms.distillation import head_start, months_behind, with_head_start
+from sim.schema import DistillationConfig, DomesticConfig
 
 
 class DomesticProviders(mesa.Agent):
     """Doubao/Qwen/DeepSeek-like providers: a capability that leakage can raise, and a price.
 
-    Capability grows on its own and absorbs spillover from the best in-house models
-    (``qD(t+1) = min(qF, qD (1 + gD) + lamD * L(t))``); price falls along its path and
-    drops further on price-war shocks (the ``domestic.price_cut`` lever).
+    Two capability paths: ``own`` grows by itself (and jumps on efficiency shocks), the
+    counterfactual without leakage; the actual capability adds the head start (months of
+    progress) that the stock of leaked samples the ecosystem absorbed gives
+    (``sim.mechanisms.diffusion``, ``sim.mechanisms.distillation``). Price falls
+    along its own path and drops further on price-war shocks (``domestic.price_cut``).
     """
 
-    def __init__(self, model: mesa.Model, cfg: DomesticConfig) -> None:
+    def __init__(self, model: mesa.Model, cfg: DomesticConfig, learning: DistillationConfig):
         super().__init__(model)
+        self.own = cfg.capability0
         self.capability = cfg.capability0
         self.growth = cfg.growth
         self.price0 = cfg.price0
         self.price_decline = cfg.price_decline
         self.spillover = cfg.spillover
         self.price_level = 1.0
-        self.provider_shares = dict(cfg.provider_shares)
-        self.leakage_gain = 0.0
+        self.samples = 0.0
+        self.head_start = 0.0
+        self._ceiling = learning.broad_ceiling
+        self._half = learning.broad_half_samples
 
     def price(self, month: int) -> float:
         """Blended list price in USD per million tokens at ``month``, after price-war cuts."""
@@ -37,15 +43,17 @@ class DomesticProviders(mesa.Agent):
         self.price_level *= 1.0 - cut
 
     def jump_capability(self, jump: float) -> None:
-        """An efficiency shock: capability rises by ``jump`` index points."""
+        """An efficiency shock: own capability rises by ``jump`` index points."""
+        self.own += jump
         self.capability += jump
 
-    def grown_capability(self) -> float:
-        """Capability after this month's own growth, before any leakage."""
-        return self.capability * (1.0 + self.growth)
-
-    def advance(self, frontier: float, leakage_gain: float) -> None:
-        """Own growth plus absorbed leakage, never past the frontier."""
-        grown = self.grown_capability()
-        self.capability = min(frontier, grown + leakage_gain)
-        self.leakage_gain = max(0.0, min(leakage_gain, self.capability - grown))
+    def advance(self, frontier: float, teacher: float, growth: float, absorbed: float) -> None:
+        """Own growth, then the head start from the enlarged leaked stock; never past the
+        frontier. ``growth`` converts months of head start into capability."""
+        self.own = min(frontier, self.own * (1.0 + self.growth))
+        self.samples += absorbed
+        lead = months_behind(teacher, self.own, growth)
+        self.head_start = float(
+            head_start(self.head_start, self.samples, lead, self._ceiling, self._half)
+        )
+        self.capability = min(frontier, float(with_head_start(self.own, self.head_start, growth)))

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import mesa
 
+from sim.mechanisms.safeguards import HillClimb, objective
 from sim.schema import IntermediaryConfig
+
+SAFEGUARDS = ("monitoring", "kyc")
 
 
 class CloudIntermediary(mesa.Agent):
-    """An Azure-like intermediary with safeguard settings it adapts with bounded rationality.
+    """An Azure-like intermediary that sets its safeguards by bounded-rational search.
 
-    Decision rule (every ``adapt_every`` months, unless pinned): a rule of thumb with partial
-    adjustment, not an optimisation. Monitoring moves ``adapt_rate`` of the way toward a
-    target that rises from its floor (what revenue alone would pick: fewest suspensions of
-    paying customers) to its ceiling as the most pressed developer nears ``pressure_alarm``
-    of its tolerance; KYC strictness moves toward a target that rises with fines over the
-    last year. Revenue enters only through the floor, not as a computed trade-off. Never
-    below the legal KYC duty.
+    Decision rule (every ``adapt_every`` months): a hill climb on its objective, revenue
+    after the developers' share minus fines minus the revenue it sees at risk from developer
+    pressure, per dollar of customer budget (:mod:`sim.mechanisms.safeguards`). One
+    safeguard (monitoring or KYC strictness) moves one step per review; a move that lowered
+    the objective is undone. A safeguard set by a scenario event is pinned from then on, and
+    ``adaptive: false`` pins both. KYC never falls below the legal duty.
     """
 
     def __init__(self, model: mesa.Model, key: str, cfg: IntermediaryConfig) -> None:
@@ -26,34 +28,54 @@ class CloudIntermediary(mesa.Agent):
         self.monitoring = cfg.monitoring0
         self.kyc = cfg.kyc0
         self.adaptive = cfg.adaptive
-        self.monitoring_min = cfg.monitoring_min
-        self.monitoring_max = cfg.monitoring_max
-        self.kyc_min = cfg.kyc_min
-        self.kyc_max = cfg.kyc_max
-        self.pressure_alarm = cfg.pressure_alarm
+        self.bounds = {
+            "monitoring": (cfg.monitoring_min, cfg.monitoring_max),
+            "kyc": (cfg.kyc_min, cfg.kyc_max),
+        }
+        self.pinned: set[str] = set()
         self.adapt_every = cfg.adapt_every
-        self.adapt_rate = cfg.adapt_rate
-        self.fine_tolerance_usd = cfg.fine_tolerance_musd * 1e6
+        self.relationship_cost = cfg.relationship_cost
         self.suspension_months = cfg.suspension_months
+        self.escalation = cfg.escalation
+        self.terminate_after = cfg.terminate_after
+        self.appeal_months = cfg.appeal_months
+        self.false_reject = cfg.false_reject
+        self.rate_limit = cfg.rate_limit
         self.channel_open = cfg.channel_open
         self.fines_total = 0.0
-        self.fine_history: list[float] = []
+        self.objective_history: list[float] = []
+        self.climb = HillClimb(step=cfg.adapt_step)
 
-    def record_fines(self, amount_usd: float) -> None:
-        """Add this month's fines to its books."""
-        self.fines_total += amount_usd
-        self.fine_history.append(amount_usd)
+    def pin(self, lever: str) -> None:
+        """Keep a safeguard where a scenario put it: the hill climb no longer moves it."""
+        if lever in SAFEGUARDS:
+            self.pinned.add(lever)
 
-    def review_safeguards(self, month: int, pressure_ratio: float, kyc_duty: float) -> None:
-        """Quarterly partial adjustment toward targets set by developer pressure and recent fines."""
-        if self.adaptive and month > 0 and month % self.adapt_every == 0:
-            pressure = min(1.0, max(0.0, pressure_ratio / self.pressure_alarm))
-            target_mu = self.monitoring_min + (self.monitoring_max - self.monitoring_min) * pressure
-            fines_year = sum(self.fine_history[-12:])
-            fine_level = (
-                min(1.0, fines_year / self.fine_tolerance_usd) if self.fine_tolerance_usd else 1.0
+    def book_month(
+        self,
+        net_revenue: float,
+        fines: float,
+        pressure_ratio: float,
+        budget: float,
+    ) -> float:
+        """Record the month's fines and objective value; returns the objective."""
+        self.fines_total += fines
+        value = objective(net_revenue, fines, pressure_ratio, self.relationship_cost, budget)
+        self.objective_history.append(value)
+        return value
+
+    def review_safeguards(self, month: int, kyc_duty: float) -> None:
+        """Every ``adapt_every`` months, one hill-climb step on the mean objective since the last."""
+        if self.adaptive and month > 0 and (month + 1) % self.adapt_every == 0:
+            recent = self.objective_history[-self.adapt_every :]
+            current = sum(recent) / len(recent)
+            lo, hi = self.bounds["kyc"]
+            bounds = [self.bounds["monitoring"], (min(max(lo, kyc_duty), hi), hi)]
+            levels = self.climb.review(
+                [self.monitoring, self.kyc],
+                bounds,
+                [s in self.pinned for s in SAFEGUARDS],
+                current,
             )
-            target_kyc = self.kyc_min + (self.kyc_max - self.kyc_min) * fine_level
-            self.monitoring += self.adapt_rate * (target_mu - self.monitoring)
-            self.kyc += self.adapt_rate * (target_kyc - self.kyc)
+            self.monitoring, self.kyc = levels
         self.kyc = max(self.kyc, kyc_duty)

@@ -32,6 +32,10 @@ class USRegulator(mesa.Agent):
         self.last_move = -(10**9)
         self.moves = 0
 
+    def raise_attention(self, amount: float) -> None:
+        """A public event (a vote, a disclosure) adds ``amount`` to political attention."""
+        self.attention += amount
+
     def react(self, month: int) -> bool:
         """Endogenous tightening; returns True when the rules tightened this month."""
         ready = month - self.last_move >= self.cooldown

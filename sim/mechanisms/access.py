@@ -20,25 +20,33 @@ def restricted_mask(
 
 
 def approved_mask(
-    established: np.ndarray, screen_draw: np.ndarray, intent: np.ndarray, kyc: np.ndarray
+    established: np.ndarray,
+    screen_draw: np.ndarray,
+    intent: np.ndarray,
+    kyc: np.ndarray,
+    friction_draw: np.ndarray,
+    false_reject: float,
 ) -> np.ndarray:
-    """KYC approval: established enterprises pass unless the screen catches their intent.
+    """KYC approval: established enterprises pass unless the screen catches them.
 
-    ``approved = established & (u >= kyc * intent)`` with a fixed uniform draw ``u`` per
-    customer, so stricter KYC rejects more customers that mean to distil.
+    ``approved = established & (u >= kyc * intent) & (w >= kyc * false_reject)`` with fixed
+    uniform draws ``u, w`` per customer: stricter KYC rejects more of the customers that mean
+    to distil, and also turns away a share ``kyc * false_reject`` of honest applicants
+    (paperwork, ownership questions they cannot clear).
     """
-    return established & (screen_draw >= kyc * intent)
+    return established & (screen_draw >= kyc * intent) & (friction_draw >= kyc * false_reject)
 
 
 def foreign_access(
     approved: np.ndarray,
     restricted: np.ndarray,
     suspended: np.ndarray,
+    terminated: np.ndarray,
     channel_open: np.ndarray,
     barred: np.ndarray,
 ) -> np.ndarray:
-    """``accessF = approved & ~restricted & ~suspended & channel_open & ~barred_by_China``."""
-    return approved & ~restricted & ~suspended & channel_open & ~barred
+    """``accessF = approved & ~restricted & ~suspended & ~terminated & channel_open & ~barred``."""
+    return approved & ~restricted & ~suspended & ~terminated & channel_open & ~barred
 
 
 def reseller_access(

@@ -10,6 +10,18 @@ def grown(initial: float, growth: float, month: int) -> float:
     return initial * (1.0 + growth) ** month
 
 
+def adoption(month: int, growth: float, saturation: float) -> float:
+    """Budget multiple at ``month``: logistic adoption ``L / (1 + (L - 1) (1 + g)^-t)``.
+
+    Grows at about ``g`` a month while budgets are far below the saturation multiple ``L``,
+    then levels off; ``L -> infinity`` gives plain compound growth ``(1 + g)^t``.
+    """
+    if growth <= -1.0:
+        return 0.0 if month > 0 else 1.0
+    decay = (1.0 + growth) ** (-month)
+    return saturation / (1.0 + (saturation - 1.0) * decay)
+
+
 def price_at(initial: float, decline: float, month: int) -> float:
     """``p(t) = p0 exp(-dp t)``."""
     return initial * math.exp(-decline * month)

@@ -43,20 +43,23 @@ def choice_shares(utility: np.ndarray, available: np.ndarray) -> np.ndarray:
     return w
 
 
-def cap_offshore(shares: np.ndarray, offshore: list[int], cap: float) -> np.ndarray:
-    """Localisation: at most ``cap`` of each customer's spend may go to offshore options.
+def cap_offshore(shares: np.ndarray, offshore: list[int], cap: np.ndarray | float) -> np.ndarray:
+    """At most ``cap`` of each customer's spend may go to the offshore options.
 
-    The offshore options are scaled down together and the excess goes to the onshore
-    options in proportion to their shares (equally when they had none).
+    Used for localisation (``cap = 1 - loc``) and rate limits on bulk use. The offshore
+    options are scaled down together and the excess goes to the onshore options in
+    proportion to their shares (equally when they had none). ``cap`` is a scalar or one
+    value per customer.
     """
     out = shares.copy()
+    cap = np.broadcast_to(np.asarray(cap, dtype=float), (out.shape[0],))
     off = out[:, offshore].sum(axis=1)
     over = off > cap + 1e-15
     if not over.any():
         return out
     onshore = [o for o in range(out.shape[1]) if o not in offshore]
     scale = np.ones_like(off)
-    scale[over] = cap / off[over]
+    scale[over] = cap[over] / off[over]
     excess = off - off * scale
     out[:, offshore] *= scale[:, None]
     on = out[:, onshore]
@@ -64,3 +67,31 @@ def cap_offshore(shares: np.ndarray, offshore: list[int], cap: float) -> np.ndar
     weights = np.divide(on, on_total, out=np.full_like(on, 1.0 / len(onshore)), where=on_total > 0)
     out[:, onshore] = on + weights * excess[:, None]
     return out
+
+
+def international_shares(
+    q_us: float,
+    p_us: float,
+    q_cn: float,
+    p_cn: float,
+    barred: np.ndarray,
+    quality_weight: float,
+    price_weight: float,
+    asc_chinese: float,
+    asc_elsewhere: float,
+) -> np.ndarray:
+    """International buyers' split over US models and Chinese models on the intermediary's
+    catalogue and the same models elsewhere (other clouds, the labs' own APIs).
+
+    ``U_US = bq ln qUS - bp ln pUS``, ``U_CN = bq ln qCN - bp ln pCN + asc_CN`` and
+    ``U_else = ln(e^U_US + e^U_CN) + asc_else``; a barred buyer cannot pick the Chinese model
+    on the catalogue, so it moves to the US model or buys elsewhere. Columns: US, CN, elsewhere.
+    """
+    u_us = quality_weight * np.log(q_us) - price_weight * np.log(p_us)
+    u_cn = quality_weight * np.log(q_cn) - price_weight * np.log(p_cn) + asc_chinese
+    u_else = np.logaddexp(u_us, u_cn) + asc_elsewhere
+    n = barred.shape[0]
+    utility = np.broadcast_to(np.array([u_us, u_cn, u_else]), (n, 3))
+    available = np.ones((n, 3), dtype=bool)
+    available[:, 1] = ~barred
+    return choice_shares(utility, available)

@@ -1,4 +1,10 @@
-"""Leakage spread: distilled capability diffuses over the knowledge network (sparse)."""
+"""Leakage spread: harvested samples diffuse over the knowledge network (sparse) and into the
+domestic providers.
+
+What spreads is data (synthetic samples and the models trained on them), which is copied
+rather than handed over: a customer gains part of what its neighbours hold beyond its own
+stock, and the neighbours keep theirs.
+"""
 
 from __future__ import annotations
 
@@ -7,41 +13,41 @@ import scipy.sparse as sp
 
 
 def row_normalised(adjacency: sp.csr_array) -> sp.csr_array:
-    """``A`` with each row divided by its degree (isolated rows stay zero)."""
+    """``W``: ``A`` with each row divided by its degree (isolated rows stay zero)."""
     degree = np.asarray(adjacency.sum(axis=1)).ravel()
     inv = np.divide(1.0, degree, out=np.zeros_like(degree, dtype=float), where=degree > 0)
     return sp.diags_array(inv) @ adjacency
 
 
-def diffusion_gain(
+def received_samples(
     weights: sp.csr_array,
-    leaked: np.ndarray,
+    stock: np.ndarray,
     rate: float,
     has_neighbours: np.ndarray | None = None,
 ) -> np.ndarray:
-    """``dk_diffuse = delta * max(A @ l - l, 0)``: customers absorb part of the leaked
-    capability their neighbours hold beyond their own.
+    """Samples each customer receives this month: ``dR = delta * max(W E - E, 0)``.
 
-    ``l`` is each customer's stock of leaked capability (distilled or diffused to it), so
-    only what leaked spreads, not ordinary differences in in-house skill. Isolated customers
-    gain nothing (``has_neighbours`` may be passed when the network is fixed).
+    A customer absorbs a share ``delta`` of the surplus its neighbours hold on average; one
+    sparse product; isolated customers receive nothing.
     """
-    neighbour_mean = weights @ leaked
+    neighbour_stock = weights @ stock
     if has_neighbours is None:
         has_neighbours = np.asarray(weights.sum(axis=1)).ravel() > 0
-    return rate * np.where(has_neighbours, np.maximum(neighbour_mean - leaked, 0.0), 0.0)
+    return rate * np.where(has_neighbours, np.maximum(neighbour_stock - stock, 0.0), 0.0)
 
 
-def domestic_spillover(
-    domestic: float, capability: np.ndarray, leaked: np.ndarray, spillover: float
+def domestic_absorption(
+    stock: np.ndarray, spend_weights: np.ndarray, domestic_stock: float, spillover: float
 ) -> float:
-    """Domestic providers absorb ``lamD`` of the largest leaked lead a customer holds over them.
+    """Samples the domestic providers absorb this month.
 
-    ``L = max_i min(max(k_i - qD, 0), l_i)``: only the part of a customer's lead that came
-    from leakage (its leaked stock ``l_i``) spills over, so in-house progress of its own is
-    not counted as leakage. Returns ``lamD * L``.
+    ``dE_D = lamD * max(sum_i w_i E_i - E_D, 0)`` with ``w`` each customer's share of spend:
+    the ecosystem takes in a share of the spend-weighted stock it does not yet hold (open
+    releases, staff, partnerships). Smooth in every customer: restricting one harvester moves
+    it by that customer's weight, not all or nothing.
     """
-    if capability.size == 0:
+    if stock.size == 0:
         return 0.0
-    lead = np.minimum(np.maximum(capability - domestic, 0.0), leaked)
-    return spillover * float(lead.max())
+    # An elementwise sum, not a BLAS dot: BLAS threading would change the last bits.
+    mean_stock = float((spend_weights * stock).sum())
+    return spillover * max(mean_stock - domestic_stock, 0.0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from sim.mechanisms.access import (
     approved_mask,
@@ -50,7 +51,9 @@ def test_approval_screen_u_at_least_kyc_times_intent():
     u = np.array([0.0, np.nextafter(0.25, 0.0), 0.25, 0.9])
     intent = np.full(4, 0.5)
     kyc = np.full(4, 0.5)
-    np.testing.assert_array_equal(approved_mask(established, u, intent, kyc), [F, F, T, T])
+    np.testing.assert_array_equal(
+        approved_mask(established, u, intent, kyc, np.ones(len(u)), 0.0), [F, F, T, T]
+    )
 
 
 def test_approval_zero_intent_or_zero_kyc_always_passes_established():
@@ -59,30 +62,50 @@ def test_approval_zero_intent_or_zero_kyc_always_passes_established():
     intent = np.array([0.0, 1.0, 0.0, 0.0])
     kyc = np.array([1.0, 0.0, 1.0, 0.0])
     # Rows 0-2: threshold 0, u >= 0 passes. Row 3 is not established: never approved.
-    np.testing.assert_array_equal(approved_mask(established, u, intent, kyc), [T, T, T, F])
+    np.testing.assert_array_equal(
+        approved_mask(established, u, intent, kyc, np.ones(len(u)), 0.0), [T, T, T, F]
+    )
 
 
 def test_approval_full_kyc_full_intent_rejects_unless_draw_is_one():
     established = np.ones(3, dtype=bool)
     u = np.array([0.0, 0.5, np.nextafter(1.0, 0.0)])
-    got = approved_mask(established, u, np.ones(3), np.ones(3))
+    got = approved_mask(established, u, np.ones(3), np.ones(3), np.ones(3), 0.0)
     assert not got.any()
 
 
 def test_foreign_access_all_conditions_met():
-    got = foreign_access(np.array([T]), np.array([F]), np.array([F]), np.array([T]), np.array([F]))
+    got = foreign_access(
+        np.array([T]), np.array([F]), np.array([F]), np.array([F]), np.array([T]), np.array([F])
+    )
     np.testing.assert_array_equal(got, [T])
 
 
 def test_foreign_access_each_blocking_condition_alone():
-    # Row 0: everything fine. Rows 1-5: exactly one condition fails.
-    approved = np.array([T, F, T, T, T, T])
-    restricted = np.array([F, F, T, F, F, F])
-    suspended = np.array([F, F, F, T, F, F])
-    channel_open = np.array([T, T, T, T, F, T])
-    barred = np.array([F, F, F, F, F, T])
-    got = foreign_access(approved, restricted, suspended, channel_open, barred)
-    np.testing.assert_array_equal(got, [T, F, F, F, F, F])
+    # Row 0: everything fine. Rows 1-6: exactly one condition fails.
+    approved = np.array([T, F, T, T, T, T, T])
+    restricted = np.array([F, F, T, F, F, F, F])
+    suspended = np.array([F, F, F, T, F, F, F])
+    terminated = np.array([F, F, F, F, F, F, T])
+    channel_open = np.array([T, T, T, T, F, T, T])
+    barred = np.array([F, F, F, F, F, T, F])
+    got = foreign_access(approved, restricted, suspended, terminated, channel_open, barred)
+    np.testing.assert_array_equal(got, [T, F, F, F, F, F, F])
+
+
+def test_kyc_turns_away_a_share_of_honest_applicants():
+    # Honest (intent 0) established firms: rejected when w < kyc * false_reject.
+    n = 100_000
+    rng = np.random.default_rng(5)
+    w = rng.random(n)
+    ones = np.ones(n, dtype=bool)
+    for kyc in (0.0, 0.5, 1.0):
+        got = approved_mask(ones, np.ones(n), np.zeros(n), np.full(n, kyc), w, 0.05)
+        assert 1 - got.mean() == pytest.approx(kyc * 0.05, abs=0.003)
+    # The same firms are turned away at every level (fixed draws): stricter is a superset.
+    loose = approved_mask(ones, np.ones(n), np.zeros(n), np.full(n, 0.5), w, 0.05)
+    strict = approved_mask(ones, np.ones(n), np.zeros(n), np.full(n, 1.0), w, 0.05)
+    assert not (strict & ~loose).any()
 
 
 def _reseller(

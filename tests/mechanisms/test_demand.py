@@ -236,3 +236,37 @@ def test_cap_random_rows_properties():
         ratio_in = a[:, 0] * b[:, 1]
         ratio_out = a[:, 1] * b[:, 0]
         np.testing.assert_allclose(ratio_in, ratio_out, rtol=1e-9, atol=1e-15)
+
+
+def test_cap_per_customer():
+    shares = np.array([[0.6, 0.1, 0.2, 0.1], [0.6, 0.1, 0.2, 0.1]])
+    out = cap_offshore(shares, [0, 1], np.array([1.0, 0.35]))
+    np.testing.assert_allclose(out[0], shares[0])
+    assert out[1, :2].sum() == pytest.approx(0.35)
+    np.testing.assert_allclose(out.sum(axis=1), 1.0)
+
+
+# ---------------------------------------------------------------- international_shares
+
+
+def test_international_split_by_hand():
+    from sim.mechanisms.demand import international_shares
+
+    bq, bp = 10.0, 0.6
+    shares = international_shares(1.0, 4.0, 0.9, 1.0, np.array([False, True]), bq, bp, -1.5, -1.0)
+    u_us = -bp * math.log(4.0)
+    u_cn = bq * math.log(0.9) - 1.5
+    u_else = math.log(math.exp(u_us) + math.exp(u_cn)) - 1.0
+    e = np.exp([u_us, u_cn, u_else])
+    np.testing.assert_allclose(shares[0], e / e.sum(), rtol=1e-12)
+    # A barred buyer loses only the Chinese model on the catalogue; it buys US or elsewhere.
+    assert shares[1, 1] == 0.0
+    np.testing.assert_allclose(shares[1, [0, 2]], e[[0, 2]] / e[[0, 2]].sum(), rtol=1e-12)
+
+
+def test_barring_moves_buyers_to_us_models_and_elsewhere():
+    from sim.mechanisms.demand import international_shares
+
+    free = international_shares(1.0, 4.0, 0.95, 1.0, np.zeros(1, bool), 10.0, 0.6, -1.5, -1.0)
+    barred = international_shares(1.0, 4.0, 0.95, 1.0, np.ones(1, bool), 10.0, 0.6, -1.5, -1.0)
+    assert barred[0, 0] > free[0, 0] and barred[0, 2] > free[0, 2]

@@ -1,4 +1,5 @@
-"""Detection: flag probability for harvesting accounts and false positives for honest ones."""
+"""Detection: per-account pattern detection, network linking, the exposure-minimising spread,
+false positives and escalating suspensions, against their equations."""
 
 from __future__ import annotations
 
@@ -7,68 +8,89 @@ import math
 import numpy as np
 import pytest
 
-from sim.mechanisms.detection import detection_probability
-
-KAPPA, S_REF, FP = 1.0, 2.0e7, 0.003
-
-
-def test_zero_monitoring_detects_nobody():
-    samples = np.array([0.0, 0.0, 1.0, 1e6, 1e9, 1e12])
-    p = detection_probability(samples, np.zeros(6), KAPPA, S_REF, FP)
-    np.testing.assert_array_equal(p, 0.0)
-
-
-def test_honest_accounts_get_false_positive_rate_times_mu():
-    mu = np.array([0.0, 0.25, 0.5, 1.0])
-    p = detection_probability(np.zeros(4), mu, KAPPA, S_REF, FP)
-    np.testing.assert_allclose(p, [0.0, 0.00075, 0.0015, 0.003], rtol=1e-12)
+from sim.mechanisms.detection import (
+    account_detection,
+    false_positive_probability,
+    least_exposed_accounts,
+    network_linking,
+    recall_ceiling,
+    suspension_length,
+)
 
 
-def test_honest_rate_independent_of_kappa():
-    mu = np.array([0.5])
-    a = detection_probability(np.zeros(1), mu, 1.0, S_REF, 0.01)
-    b = detection_probability(np.zeros(1), mu, 1e9, S_REF, 0.01)
-    assert a[0] == b[0] == pytest.approx(0.005)
+def test_recall_ceiling_is_about_ninety_percent_at_the_default():
+    # facts.md: ~90% recall; the default sensitivity 4.6 at monitoring 0.5.
+    assert recall_ceiling(0.5, 4.6) == pytest.approx(0.9, abs=0.002)
+    assert recall_ceiling(0.0, 4.6) == 0.0
 
 
-def test_harvesters_by_hand():
-    # mu * kappa * samples / S_ref = 1 at (1, 1, S_ref): 1 - e^-1.
-    # (0.5, 2, S_ref/2) -> 0.5; (1, 3, 2 S_ref) -> 6.
-    samples = np.array([S_REF, S_REF / 2, 2 * S_REF])
-    mu = np.array([1.0, 0.5, 1.0])
-    p1 = detection_probability(samples[:1], mu[:1], 1.0, S_REF, FP)
-    assert p1[0] == pytest.approx(1 - math.exp(-1), rel=1e-12)
-    p2 = detection_probability(samples[1:2], mu[1:2], 2.0, S_REF, FP)
-    assert p2[0] == pytest.approx(1 - math.exp(-0.5), rel=1e-12)
-    p3 = detection_probability(samples[2:], mu[2:], 3.0, S_REF, FP)
-    assert p3[0] == pytest.approx(1 - math.exp(-6), rel=1e-12)
+def test_account_detection_by_hand():
+    p = account_detection(np.array([0.0, 5e3, 1e4]), np.full(3, 0.5), 4.6, 5e3)
+    ceiling = 1 - math.exp(-2.3)
+    np.testing.assert_allclose(p, [0.0, ceiling * 0.5, ceiling * 4 / 5], rtol=1e-12)
 
 
-def test_perfect_detection_limit_is_exactly_one():
-    samples = np.array([1.0, 2.0, 10.0, 1e3, 1e6, 1e9, 1e15])
-    p = detection_probability(samples, np.ones(samples.size), 1e12, S_REF, FP)
-    np.testing.assert_array_equal(p, 1.0)
-    # Even fractional sample counts with an extreme kappa.
-    p = detection_probability(np.array([1e-3, 0.5]), np.ones(2), 1e300, S_REF, FP)
-    np.testing.assert_array_equal(p, 1.0)
+def test_account_detection_rises_with_volume_and_monitoring():
+    v = np.logspace(1, 6, 30)
+    p = account_detection(v, np.full(30, 0.5), 4.6, 5e3)
+    assert (np.diff(p) > 0).all()
+    mu = np.linspace(0.05, 1, 20)
+    p = account_detection(np.full(20, 1e4), mu, 4.6, 5e3)
+    assert (np.diff(p) > 0).all()
 
 
-def test_perfect_detection_still_false_positive_for_honest():
-    p = detection_probability(np.array([0.0, 5.0]), np.ones(2), 1e12, S_REF, FP)
-    assert p[0] == pytest.approx(FP)
-    assert p[1] == 1.0
+def test_detection_is_stationary_in_prices():
+    # Depends on samples per account only: the same volume gives the same chance whatever
+    # the token price (the signature takes no price or token count).
+    import inspect
+
+    assert not set(inspect.signature(account_detection).parameters) & {"tokens", "price"}
 
 
-def test_monotone_in_samples():
-    samples = np.concatenate([[1.0], np.logspace(3, 9, 40)])
-    p = detection_probability(samples, np.full(samples.size, 0.5), KAPPA, S_REF, FP)
-    assert (np.diff(p) >= 0).all()
-    assert p[-1] > p[0]
-    assert ((p >= 0) & (p <= 1)).all()
+def test_spreading_lowers_per_account_detection():
+    volume = 1e5
+    per_account = [
+        account_detection(np.array([volume / m]), np.array([0.5]), 4.6, 5e3)[0]
+        for m in (1, 10, 100, 1000)
+    ]
+    assert per_account == sorted(per_account, reverse=True)
+    assert per_account[-1] < 0.01 * per_account[0]
 
 
-def test_monotone_in_monitoring():
-    mu = np.linspace(0.0, 1.0, 21)
-    for s in (0.0, 1e5, 2e7, 1e8):
-        p = detection_probability(np.full(21, s), mu, KAPPA, S_REF, FP)
-        assert (np.diff(p) > 0).all(), s
+def test_network_linking_by_hand_and_single_accounts_are_not_networks():
+    p = network_linking(np.array([1.0, 2000.0, 6000.0]), np.full(3, 0.5), 4.6, 2000.0)
+    ceiling = 1 - math.exp(-2.3)
+    np.testing.assert_allclose(p, [0.0, ceiling * 0.5, ceiling * 0.75], rtol=1e-12)
+
+
+def test_least_exposed_accounts_minimises_the_exposure_approximation():
+    v, v50, m50, ceiling = 5e4, 5e3, 2000.0, 0.9
+    best = least_exposed_accounts(np.array([v]), v50, m50)[0]
+    assert best == pytest.approx(v * math.sqrt(m50) / v50)
+
+    def exposure(m):
+        return ceiling * ((v / (m * v50)) ** 2 * m + m / m50)
+
+    grid = np.linspace(best / 4, best * 4, 400)
+    assert abs(grid[np.argmin([exposure(m) for m in grid])] - best) < best * 0.05
+
+
+def test_false_positive_rate_is_three_per_mille_at_default():
+    assert false_positive_probability(0.5, 0.006) == pytest.approx(0.003)
+    np.testing.assert_allclose(false_positive_probability(np.array([0.0, 1.0]), 0.006), [0, 0.006])
+
+
+def test_suspension_lengths_are_geometric_with_the_escalated_mean():
+    rng = np.random.default_rng(3)
+    draw = rng.random(200_000)
+    for offences, mean in ((1, 3.0), (2, 6.0), (3, 12.0)):
+        length = suspension_length(np.full(draw.size, offences), 3.0, 2.0, draw)
+        assert length.min() >= 1
+        assert length.mean() == pytest.approx(mean, rel=0.03)
+    # Random lengths: no single length takes most suspensions (no synchronised re-admission).
+    length = suspension_length(np.ones(draw.size), 3.0, 2.0, draw)
+    assert np.bincount(length).max() / length.size < 0.4
+
+
+def test_suspension_of_mean_one_lasts_one_month():
+    np.testing.assert_array_equal(suspension_length(np.ones(5), 1.0, 1.0, np.linspace(0, 1, 5)), 1)

@@ -1,4 +1,5 @@
-"""Diffusion: leaked capability spreads over the sparse knowledge network."""
+"""Diffusion: harvested samples spread over the sparse knowledge network and into the
+domestic providers."""
 
 from __future__ import annotations
 
@@ -6,7 +7,11 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from sim.mechanisms.diffusion import diffusion_gain, domestic_spillover, row_normalised
+from sim.mechanisms.diffusion import domestic_absorption, received_samples, row_normalised
+
+
+def diffusion_gain(weights, stock, rate, has_neighbours=None):
+    return received_samples(weights, stock, rate, has_neighbours)
 
 
 def _csr(edges, n):
@@ -133,33 +138,33 @@ def test_works_on_csr_array_and_large_sparse_graph():
     assert not gain[~dense_neigh].any()
 
 
-# ---------------------------------------------------------------- domestic_spillover
+# ---------------------------------------------------------------- domestic_absorption
 
 
-def test_domestic_spillover_zero_when_domestic_ahead_or_equal():
-    k = np.array([0.9, 1.0, 0.5])
-    leaked = np.array([0.3, 0.3, 0.3])
-    assert domestic_spillover(1.0, k, leaked, 0.1) == 0.0
+def test_domestic_absorbs_a_share_of_the_spend_weighted_stock_it_lacks():
+    stock = np.array([1e6, 0.0, 3e5])
+    weights = np.array([0.5, 0.3, 0.2])
+    # Weighted mean 5e5 + 6e4 = 5.6e5; domestic holds 1.6e5 -> 0.1 * 4e5.
+    assert domestic_absorption(stock, weights, 1.6e5, 0.1) == pytest.approx(4e4, rel=1e-12)
 
 
-def test_domestic_spillover_zero_without_leakage():
-    # Customers far ahead through their own progress: nothing leaked, nothing spills.
-    k = np.array([1.5, 2.0])
-    assert domestic_spillover(1.0, k, np.zeros(2), 0.1) == 0.0
+def test_domestic_absorbs_nothing_when_it_holds_more_or_nothing_leaked():
+    weights = np.array([0.5, 0.5])
+    assert domestic_absorption(np.array([1e5, 1e5]), weights, 2e5, 0.5) == 0.0
+    assert domestic_absorption(np.zeros(2), weights, 0.0, 0.5) == 0.0
+    assert domestic_absorption(np.zeros(0), np.zeros(0), 0.0, 0.5) == 0.0
 
 
-def test_domestic_spillover_empty_population():
-    assert domestic_spillover(1.0, np.zeros(0), np.zeros(0), 0.1) == 0.0
-
-
-def test_domestic_spillover_share_of_largest_leaked_lead():
-    # qD = 1: leads (0.2, 0.5, 0), capped by leaked stock (0.3, 0.1, 0.5) -> (0.2, 0.1, 0).
-    # Largest 0.2, times lamD 0.1 -> 0.02.
-    k = np.array([1.2, 1.5, 0.8])
-    leaked = np.array([0.3, 0.1, 0.5])
-    assert domestic_spillover(1.0, k, leaked, 0.1) == pytest.approx(0.02, rel=1e-12)
-    assert domestic_spillover(1.0, k, leaked, 0.0) == 0.0
-    # Lead entirely leaked: the whole lead counts (0.25 * 0.5).
-    assert domestic_spillover(0.5, np.array([1.0]), np.array([0.7]), 0.25) == pytest.approx(
-        0.125, rel=1e-12
-    )
+def test_domestic_absorption_is_smooth_in_each_customer():
+    # Removing one harvester's stock moves the absorption by its weight, not all or nothing
+    # (the old rule took the single largest lead).
+    rng = np.random.default_rng(1)
+    weights = rng.pareto(1.3, 500) + 1
+    weights /= weights.sum()
+    stock = np.where(rng.random(500) < 0.2, 10 ** rng.uniform(4, 7, 500), 0.0)
+    full = domestic_absorption(stock, weights, 0.0, 0.1)
+    for i in np.argsort(-stock)[:5]:
+        without = stock.copy()
+        without[i] = 0.0
+        drop = full - domestic_absorption(without, weights, 0.0, 0.1)
+        assert drop == pytest.approx(0.1 * weights[i] * stock[i], rel=1e-9)

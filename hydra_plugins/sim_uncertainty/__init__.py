@@ -1,0 +1,1 @@
+"""Hydra plugin of the simulator: a sweeper that draws uncertain parameters per sample."""

@@ -1,0 +1,79 @@
+"""The intermediary's safeguard choice: a bounded-rational hill climb on its objective.
+
+The objective is the brief's: revenue after the developers' share, minus fines, minus the
+cost of developer pressure (the revenue put at risk by a developer nearing withdrawal).
+Divided by the customers' total budget that month, so that market growth and falling prices
+do not read as the effect of a safeguard change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+def objective(
+    net_revenue: float,
+    fines: float,
+    pressure_ratio: float,
+    relationship_cost: float,
+    budget: float,
+) -> float:
+    """``j = ((1 - s_dev) R - fines - c_rel * min(P / tol, 1) * (1 - s_dev) R) / B``."""
+    if budget <= 0:
+        return 0.0
+    at_risk = relationship_cost * min(max(pressure_ratio, 0.0), 1.0) * net_revenue
+    return (net_revenue - fines - at_risk) / budget
+
+
+@dataclass
+class HillClimb:
+    """Perturb-and-observe over a few levers, one lever per review.
+
+    Each review compares the objective since the last move with the objective before it. A
+    move that made things worse is undone and that lever's direction reversed; then the next
+    free lever (round robin) moves one step in its current direction, turning back at its
+    bounds. Pinned levers never move.
+    """
+
+    step: float
+    directions: list[float] = field(default_factory=list)
+    last_move: tuple[int, float] | None = None
+    reference: float | None = None
+    turn: int = 0
+
+    def review(
+        self,
+        levels: list[float],
+        bounds: list[tuple[float, float]],
+        pinned: list[bool],
+        current: float,
+    ) -> list[float]:
+        """New lever levels after observing the objective ``current`` of the last period."""
+        levels = list(levels)
+        if not self.directions:
+            self.directions = [1.0] * len(levels)
+        if self.last_move is not None and self.reference is not None and current < self.reference:
+            lever, delta = self.last_move
+            if not pinned[lever]:
+                levels[lever] = _clip(levels[lever] - delta, bounds[lever])
+            self.directions[lever] = -self.directions[lever]
+        else:
+            self.reference = current
+        self.last_move = None
+        free = [i for i in range(len(levels)) if not pinned[i]]
+        if not free:
+            return levels
+        lever = free[self.turn % len(free)]
+        self.turn += 1
+        lo, hi = bounds[lever]
+        target = _clip(levels[lever] + self.directions[lever] * self.step, bounds[lever])
+        if target == levels[lever] and hi > lo:
+            self.directions[lever] = -self.directions[lever]
+            target = _clip(levels[lever] + self.directions[lever] * self.step, bounds[lever])
+        self.last_move = (lever, target - levels[lever])
+        levels[lever] = target
+        return levels
+
+
+def _clip(value: float, bounds: tuple[float, float]) -> float:
+    return min(max(value, bounds[0]), bounds[1])

@@ -1,0 +1,76 @@
+"""Edge cases of the mechanisms that mutation testing showed no other test pinned.
+
+Each test asserts behaviour a plausible slip in the code would change (an inequality made
+non-strict, a sign flipped, a reset forgotten); the survivors they kill are listed in
+scripts/mutation.sh.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.mechanisms.safeguards import HillClimb
+
+FREE2 = [False, False]
+UNIT2 = [(0.0, 1.0), (0.0, 1.0)]
+
+
+def test_a_move_that_leaves_the_objective_unchanged_is_kept():
+    climb = HillClimb(step=0.1)
+    levels = climb.review([0.5, 0.5], UNIT2, FREE2, 1.0)
+    assert levels == [0.6, 0.5]
+    levels = climb.review(levels, UNIT2, FREE2, 1.0)  # no worse: keep, move the other
+    assert levels == pytest.approx([0.6, 0.6])
+    assert climb.directions == [1.0, 1.0]
+
+
+def test_with_every_lever_pinned_nothing_moves_review_after_review():
+    climb = HillClimb(step=0.1)
+    pinned = [True, True]
+    levels = [0.3, 0.7]
+    for current in (1.0, 0.5, 0.2, 0.9):  # falling objectives would undo a last move
+        levels = climb.review(levels, UNIT2, pinned, current)
+        assert levels == [0.3, 0.7]
+    assert climb.last_move is None
+
+
+def test_levers_take_turns_in_order():
+    climb = HillClimb(step=0.1)
+    levels = [0.5, 0.5, 0.5]
+    moved = []
+    for _ in range(6):
+        new = climb.review(levels, [(0.0, 1.0)] * 3, [False] * 3, 1.0)
+        moved.append(next(i for i in range(3) if new[i] != levels[i]))
+        levels = new
+    assert moved == [0, 1, 2, 0, 1, 2]
+
+
+def test_a_lever_at_its_bound_turns_back():
+    climb = HillClimb(step=0.1)
+    levels = climb.review([1.0, 0.5], UNIT2, [False, True], 1.0)
+    assert levels == pytest.approx([0.9, 0.5])
+    assert climb.directions[0] == -1.0
+
+
+def test_a_lever_with_no_room_keeps_its_direction():
+    # Bounds [0.5, 0.5] leave no move (a KYC floor at its maximum): no reason to turn back.
+    climb = HillClimb(step=0.1)
+    levels = climb.review([0.5, 0.5], [(0.5, 0.5), (0.0, 1.0)], [False, True], 1.0)
+    assert levels == [0.5, 0.5]
+    assert climb.directions[0] == 1.0
+
+
+def test_two_accounts_already_make_a_network_that_can_be_linked():
+    from sim.mechanisms.detection import network_linking
+
+    p = network_linking(np.array([1.0, 2.0]), np.array([0.5, 0.5]), 4.6, 2000.0)
+    assert p[0] == 0.0
+    assert p[1] == pytest.approx((1 - np.exp(-2.3)) * 2 / 2002, rel=1e-12)
+
+
+def test_a_suspension_drawn_at_the_very_edge_of_the_uniform_is_still_finite():
+    from sim.mechanisms.detection import suspension_length
+
+    lengths = suspension_length(np.array([1, 1]), 3.0, 2.0, np.array([0.0, 0.5]))
+    assert (lengths >= 1).all() and (lengths < 1000).all()

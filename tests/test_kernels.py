@@ -1,0 +1,313 @@
+"""The fused kernels: numba and numpy bodies give the same bits, and both give what the
+mechanism functions they fuse give."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from sim import accel
+from sim.kernels import access as fused_access
+from sim.kernels import demand as fused_demand
+from sim.kernels import learning as fused_learning
+from sim.kernels.demand import DemandTerms
+from sim.kernels.learning import LearningTerms, Stocks
+from sim.mechanisms import access, demand, diffusion, distillation
+from sim.mechanisms.demand import FOREIGN, RESELLER
+
+needs_numba = pytest.mark.skipif(not accel.numba_installed(), reason="numba not installed")
+BOTH = [False, pytest.param(True, marks=needs_numba)]
+
+N = 4000
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(20261127)
+
+
+# ---------------------------------------------------------------- access
+
+
+def _access_inputs(rng, n=N):
+    return dict(
+        month=7,
+        approved=rng.random(n) < 0.7,
+        restricted=rng.random(n) < 0.3,
+        barred=rng.random(n) < 0.1,
+        suspended_until=rng.integers(-1, 12, n),
+        blocked_until=rng.integers(-1, 12, n),
+        terminated=rng.random(n) < 0.05,
+        channel_open=rng.random(n) < 0.9,
+        evade=rng.random(n),
+        kyc=rng.choice([0.0, 0.4, 0.6, 1.0], n),
+        draw=rng.random(n),
+    )
+
+
+@pytest.mark.parametrize("compiled", BOTH)
+def test_routes_are_the_access_mechanisms(rng, compiled):
+    inputs = _access_inputs(rng)
+    direct, evading = fused_access.routes(**inputs, compiled=compiled)
+    t = inputs["month"]
+    expected_direct = access.foreign_access(
+        inputs["approved"],
+        inputs["restricted"],
+        inputs["suspended_until"] >= t,
+        inputs["terminated"],
+        inputs["channel_open"],
+        inputs["barred"],
+    )
+    expected_evading = access.reseller_access(
+        inputs["restricted"],
+        inputs["blocked_until"] >= t,
+        inputs["channel_open"],
+        inputs["barred"],
+        inputs["evade"],
+        inputs["kyc"],
+        inputs["draw"],
+    )
+    np.testing.assert_array_equal(direct, expected_direct)
+    np.testing.assert_array_equal(evading, expected_evading)
+    assert direct.any() and evading.any() and not direct.all()
+
+
+# ---------------------------------------------------------------- demand
+
+
+def _terms(rng) -> DemandTerms:
+    return DemandTerms(
+        log_q_served=float(np.log(1.3)),
+        log_q_domestic=float(np.log(0.9)),
+        log_p_served=float(np.log(4.0)),
+        log_p_domestic=float(np.log(0.6)),
+        log_p_inhouse=float(np.log(0.6 * 1.5)),
+        price_weight=0.8,
+        risk_weight=3.0,
+        withdrawal_risk=0.07,
+        disapproval=0.2,
+        penalty=0.35,
+        asc_foreign=0.4,
+        asc_reseller=-0.3,
+        asc_domestic=0.9,
+        asc_inhouse=-1.1,
+    )
+
+
+def _demand_inputs(rng, n=N):
+    direct = rng.random(n) < 0.5
+    evading = ~direct & (rng.random(n) < 0.4)
+    return dict(
+        capability=rng.uniform(0.0, 1.2, n),
+        narrow=rng.uniform(0.0, 0.8, n),
+        p_reseller=rng.choice([4.0 * 1.3 * 1.6, 4.0 * 1.3 * 2.0], n),
+        quality_weight=rng.uniform(0.5, 2.5, n),
+        perceived=rng.uniform(0.0, 0.3, n),
+        direct=direct,
+        evading=evading,
+        # Rows whose cap binds, with and without onshore shares to receive the excess.
+        cap=np.where(rng.random(n) < 0.3, rng.uniform(0.0, 0.5, n), 1.0),
+        budget0=rng.pareto(1.3, n) * 1e5,
+        proxy_cost=np.where(rng.random(n) < 0.1, rng.uniform(0.0, 3e5, n), 0.0),
+        spend_total=np.asfortranarray(rng.uniform(0.0, 1e6, (n, 4))),
+    )
+
+
+def _fused_demand(terms, x, compiled):
+    q = fused_demand.inhouse_quality(x["capability"], x["narrow"], 1.25, 0.4, compiled)
+    gaps = fused_demand.utility_gaps(
+        terms,
+        np.log(q),
+        np.log(x["p_reseller"]),
+        x["quality_weight"],
+        x["perceived"],
+        x["direct"],
+        x["evading"],
+        compiled,
+    )
+    np.exp(gaps, out=gaps)
+    spend_total = x["spend_total"].copy(order="F")
+    out = fused_demand.spend_from_weights(
+        gaps,
+        x["direct"],
+        x["evading"],
+        x["cap"],
+        x["budget0"],
+        1.7,
+        x["proxy_cost"],
+        4.0,
+        x["p_reseller"],
+        spend_total,
+        compiled,
+    )
+    return (q, *out, spend_total)
+
+
+@needs_numba
+def test_demand_kernels_compiled_and_numpy_give_the_same_bits(rng):
+    terms, x = _terms(rng), _demand_inputs(rng)
+    for a, b in zip(_fused_demand(terms, x, False), _fused_demand(terms, x, True), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("compiled", BOTH)
+def test_demand_kernels_are_the_demand_mechanisms(rng, compiled):
+    terms, x = _terms(rng), _demand_inputs(rng)
+    n = x["capability"].size
+    q_inhouse, spend, tokens, receipts, margin, spend_total = _fused_demand(terms, x, compiled)
+
+    own = distillation.own_use_quality(x["capability"], x["narrow"], 1.25, 0.4)
+    np.testing.assert_array_equal(q_inhouse, np.maximum(own, 1e-12))
+    quality = np.column_stack([np.full(n, 1.3), np.full(n, 1.3), np.full(n, 0.9), own])
+    price = np.column_stack(
+        [np.full(n, 4.0), x["p_reseller"], np.full(n, 0.6), np.full(n, 0.6 * 1.5)]
+    )
+    cutoff = x["perceived"] + terms.withdrawal_risk
+    risk = np.zeros((n, 4))
+    risk[:, FOREIGN] = terms.disapproval + cutoff
+    risk[:, RESELLER] = terms.disapproval + cutoff + terms.penalty
+    asc = np.array([0.4, -0.3, 0.9, -1.1])
+    utility = demand.utilities(quality, price, risk, asc, x["quality_weight"], 0.8, 3.0)
+    available = np.ones((n, 4), dtype=bool)
+    available[:, FOREIGN] = x["direct"]
+    available[:, RESELLER] = x["evading"]
+    shares = demand.cap_offshore(
+        demand.choice_shares(utility, available), [FOREIGN, RESELLER], x["cap"]
+    )
+    budget = np.maximum(x["budget0"] * 1.7 - x["proxy_cost"], 0.0)
+    expected = budget[:, None] * shares
+    np.testing.assert_array_equal(spend, expected)
+    np.testing.assert_array_equal(spend_total, x["spend_total"] + expected)
+    np.testing.assert_array_equal(
+        tokens,
+        expected[:, FOREIGN] / price[:, FOREIGN] * 1e6
+        + expected[:, RESELLER] / price[:, RESELLER] * 1e6,
+    )
+    at_list = expected[:, RESELLER] * price[:, FOREIGN] / price[:, RESELLER]
+    np.testing.assert_array_equal(receipts, expected[:, FOREIGN] + at_list)
+    np.testing.assert_array_equal(margin, expected[:, RESELLER] - at_list)
+    # The inputs reach every branch: caps that bind, both unavailable options, no budget.
+    assert (shares[:, FOREIGN] + shares[:, RESELLER] < x["cap"] - 1e-9).any()
+    capped = np.isclose(shares[:, FOREIGN] + shares[:, RESELLER], x["cap"], rtol=1e-12)
+    assert (capped & (x["cap"] < 1.0)).sum() > 50
+    assert (spend[~x["direct"], FOREIGN] == 0).all() and (budget == 0).any()
+    assert spend.flags.f_contiguous
+
+
+# ---------------------------------------------------------------- learning
+
+
+def _learning_case(rng, n=N):
+    rows = rng.integers(0, n, 3 * n)
+    cols = rng.integers(0, n, 3 * n)
+    keep = rows != cols
+    a = sp.coo_array(
+        (np.ones(2 * keep.sum()), (np.r_[rows[keep], cols[keep]], np.r_[cols[keep], rows[keep]])),
+        shape=(n, n),
+    ).tocsr()
+    a.data[:] = 1.0
+    weights = diffusion.row_normalised(a)
+    has_neighbours = np.diff(a.indptr) > 0
+    samples = np.where(rng.random(n) < 0.2, rng.uniform(0, 3e6, n), 0.0)
+    received = np.where(rng.random(n) < 0.5, rng.uniform(0, 1e5, n), 0.0)
+    own = rng.uniform(0.2, 1.1, n)
+    state = Stocks(
+        samples,
+        received,
+        own,
+        rng.uniform(0, 3, n) * (rng.random(n) < 0.5),
+        own.copy(),
+        np.zeros(n),
+    )
+    return weights, has_neighbours, state
+
+
+def _copy(state: Stocks) -> Stocks:
+    return Stocks(*(a.copy() for a in state))
+
+
+@pytest.mark.parametrize("teacher", [1.2, 0.0])
+@pytest.mark.parametrize("compiled", BOTH)
+def test_learning_kernel_is_the_learning_mechanisms(rng, compiled, teacher):
+    weights, has_neighbours, state = _learning_case(rng)
+    assert not has_neighbours.all()  # some isolated customers
+    t = LearningTerms(
+        rate=0.15,
+        own_growth=0.02,
+        frontier=1.25,
+        teacher=teacher,
+        growth=0.03,
+        broad_ceiling=0.2,
+        broad_half=1e6,
+        narrow_ceiling=0.6,
+        narrow_half=3e4,
+    )
+    before = _copy(state)
+    stock = fused_learning.learn(t, state, weights, has_neighbours, compiled)
+
+    received = before.received + diffusion.received_samples(
+        weights, before.samples + before.received, t.rate, has_neighbours
+    )
+    own = np.minimum(t.frontier, before.own * (1.0 + t.own_growth))
+    expected_stock = before.samples + received
+    lead = distillation.months_behind(t.teacher, own, t.growth)
+    head = distillation.head_start(
+        before.head_start, expected_stock, lead, t.broad_ceiling, t.broad_half
+    )
+    np.testing.assert_array_equal(state.received, received)
+    np.testing.assert_array_equal(state.own, own)
+    np.testing.assert_array_equal(stock, expected_stock)
+    np.testing.assert_array_equal(state.head_start, head)
+    np.testing.assert_array_equal(
+        state.capability,
+        np.minimum(t.frontier, distillation.with_head_start(own, head, t.growth)),
+    )
+    np.testing.assert_array_equal(
+        state.narrow,
+        distillation.narrow_closure(expected_stock, t.narrow_ceiling, t.narrow_half),
+    )
+    np.testing.assert_array_equal(state.samples, before.samples)
+    assert (received > before.received).any()
+    assert (head > before.head_start).any() == (teacher > 0)
+
+
+@needs_numba
+def test_learning_kernel_compiled_and_numpy_give_the_same_bits(rng):
+    weights, has_neighbours, state = _learning_case(rng)
+    t = LearningTerms(0.2, 0.01, 1.3, 1.1, 0.025, 0.25, 8e5, 0.5, 2e4)
+    a, b = _copy(state), _copy(state)
+    for _ in range(3):  # a few months, so each feeds the next
+        sa = fused_learning.learn(t, a, weights, has_neighbours, False)
+        sb = fused_learning.learn(t, b, weights, has_neighbours, True)
+        np.testing.assert_array_equal(sa, sb)
+    for x, y in zip(a, b, strict=True):
+        np.testing.assert_array_equal(x, y)
+
+
+# ---------------------------------------------------------------- choice of kernels
+
+
+def test_kernel_choice_reads_the_environment(monkeypatch):
+    monkeypatch.setenv(accel.ENV, "numpy")
+    assert not accel.use_numba(10**7)
+    monkeypatch.setenv(accel.ENV, "auto")
+    assert not accel.use_numba(accel.MIN_CUSTOMERS - 1)
+    assert accel.use_numba(accel.MIN_CUSTOMERS) == accel.numba_installed()
+    monkeypatch.delenv(accel.ENV)
+    assert accel.mode() == "auto"
+
+
+def test_a_bad_kernel_choice_is_refused_with_the_allowed_values(monkeypatch):
+    from sim.model import MarketModel
+
+    monkeypatch.setenv(accel.ENV, "fortran")
+    with pytest.raises(ValueError, match=r"SIM_KERNELS = 'fortran'.*auto, numpy, numba"):
+        MarketModel(**{"customers.n": 50, "international.n": 5, "horizon": 2})
+
+
+def test_numba_required_but_missing_is_refused(monkeypatch):
+    monkeypatch.setenv(accel.ENV, "numba")
+    monkeypatch.setattr(accel, "numba_installed", lambda: False)
+    with pytest.raises(ValueError, match="numba is not installed"):
+        accel.use_numba(10)
