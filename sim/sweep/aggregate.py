@@ -52,6 +52,7 @@ __all__ = [
     "find_run_folders",
     "group_label",
     "id_value",
+    "map_text",
     "parse_overrides",
 ]
 
@@ -330,6 +331,25 @@ def group_label(frame: pd.DataFrame, params: list[str]) -> pd.Series:
 def mathtext_safe(text: str) -> str:
     """``text`` with every ``$`` escaped, so matplotlib draws it as written, never as math."""
     return str(text).replace("\\$", "$").replace("$", "\\$")
+
+
+def map_text(frame: pd.DataFrame, change: Callable[[str], str]) -> pd.DataFrame:
+    """A copy of ``frame`` with ``change`` applied to every text cell and to its ``attrs``
+    (text values and lists of texts), e.g. the reference group's name."""
+    frame = frame.copy()
+    for col in frame.columns:
+        if frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col]):
+            frame[col] = frame[col].map(lambda v: change(v) if isinstance(v, str) else v)
+
+    def fix(value: Any) -> Any:
+        if isinstance(value, str):
+            return change(value)
+        if isinstance(value, list):
+            return [fix(v) for v in value]
+        return value
+
+    frame.attrs = {k: fix(v) for k, v in frame.attrs.items()}
+    return frame
 
 
 def escape_labels(agg: Aggregate, escape: Callable[[str], str] = mathtext_safe) -> Aggregate:

@@ -25,6 +25,7 @@ from sim.sweep.aggregate import (
     discover,
     escape_labels,
     has_dollar,
+    map_text,
 )
 from sim.sweep.jobs import STATUS_FILE, SUMMARY_FILE
 from sim.sweep.run_folders import Found
@@ -184,13 +185,7 @@ def _unescape(frame: pd.DataFrame) -> pd.DataFrame:
     """Undo :func:`~sim.sweep.aggregate.mathtext_safe` in a figure's table for the report."""
     if frame is None or frame.empty:
         return frame
-    frame = frame.copy()
-    for col in frame.columns:
-        if frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col]):
-            frame[col] = frame[col].map(
-                lambda v: v.replace("\\$", "$") if isinstance(v, str) else v
-            )
-    return frame
+    return map_text(frame, lambda v: v.replace("\\$", "$"))
 
 
 def _draw(agg: Aggregate, out_dir: Path, warnings: list[str]) -> tuple[list, pd.DataFrame]:

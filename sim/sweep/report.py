@@ -21,6 +21,7 @@ from sim import style
 from sim.metrics import LOWER
 from sim.results import atomic_write
 from sim.sweep import summary
+from sim.sweep.aggregate import map_text, mathtext_safe
 
 TABLE_STYLE = """
 .answer{font-size:1.05em;background:#f5f8fb;border-left:4px solid #2166ac;padding:0.6em 1em}
@@ -356,7 +357,7 @@ def write_report(
     failed = runs[runs["status"] != "ok"]
     counts = runs["status"].value_counts().to_dict()
     png = (
-        summary.summary_figure(headline, path.parent / "summary.png")
+        summary.summary_figure(map_text(headline, mathtext_safe), path.parent / "summary.png")
         if not headline.empty
         else None
     )

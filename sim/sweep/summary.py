@@ -215,9 +215,17 @@ def effects(agg: Aggregate, keys: list[str] | None = None) -> pd.DataFrame:
         duplicates=runs.attrs.get("duplicates", 0),
         single_seed=sorted(set(table.loc[table["n"] == 1, "group"])),
         warnings=list(getattr(agg, "warnings", []) or []),
-        skipped=list(getattr(agg, "skipped", []) or []),
+        skipped=_skipped_runs(agg),
     )
     return table
+
+
+def _skipped_runs(agg: Aggregate) -> list[str]:
+    """The runs the aggregate left out as unreadable, by name (a table or a list of names)."""
+    skipped = getattr(agg, "skipped", None)
+    if isinstance(skipped, pd.DataFrame):
+        return [str(r) for r in skipped.get("run", [])]
+    return [str(r) for r in skipped or []]
 
 
 def _paired(key: str, values: pd.Series, reference: pd.Series) -> dict[str, float | int | str]:
