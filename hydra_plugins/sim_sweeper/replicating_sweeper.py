@@ -13,6 +13,10 @@ folder already holds a finished run of the same config and code version, so resu
 finished sweep launches nothing. ``hydra.sweeper.max_batch_size`` launches the jobs in
 batches. A full disk or unwritable folder stops the sweep with one message; finished runs
 stay and the same command resumes it.
+
+With ``hydra.sweeper.samples=N`` (set by ``+uncertainty=lhs``) every config runs once per
+Latin-hypercube sample of the uncertain parameters, each sample with the same seeds (see
+:mod:`hydra_plugins.sim_uncertainty.lhs_sweeper`).
 """
 
 import itertools
@@ -53,6 +57,11 @@ class ReplicatingSweeperConf:
     seeds_per_job: int = 0
     # Set by the sweeper for each job: the seeds that job runs (not for users).
     job_seeds: Optional[List[int]] = None  # noqa: UP006, UP045
+    # Latin-hypercube samples of the uncertain parameters per config (0: none; at least 2),
+    # the sample's seed and the parameters sampled (default: every one with a plausible range).
+    samples: int = 0
+    sample_seed: int = 0
+    factors: Optional[List[str]] = None  # noqa: UP006, UP045
 
 
 ConfigStore.instance().store(
@@ -86,13 +95,23 @@ class ReplicatingSweeper(BasicSweeper):
         params: dict[str, str] | None = None,
         seeds_per_job: int = 0,
         job_seeds: list[int] | None = None,
+        samples: int = 0,
+        sample_seed: int = 0,
+        factors: list[str] | None = None,
     ) -> None:
         super().__init__(max_batch_size=max_batch_size, params=params)
         if seeds_per_job < 0:
             raise HydraException(
                 f"hydra.sweeper.seeds_per_job = {seeds_per_job}: must be >= 0 (0 chooses)"
             )
+        if samples < 0 or samples == 1:
+            raise HydraException(
+                f"hydra.sweeper.samples = {samples}: 0 (no sampling) or at least 2 samples"
+            )
         self.seeds_per_job = seeds_per_job
+        self.samples = samples
+        self.sample_seed = sample_seed
+        self.factors = list(factors) if factors else None
         self.skipped_runs = 0
 
     # ------------------------------------------------------------------ the sweep
@@ -116,7 +135,7 @@ class ReplicatingSweeper(BasicSweeper):
         sweep_dir = Path(self.config.hydra.sweep.dir)
         atomic_write(sweep_dir / "multirun.yaml", lambda tmp: OmegaConf.save(self.config, tmp))
         batching = seeds is not None and self._subdir_names_seed()
-        configs = [list(c) for c in itertools.product(*axes.values())]
+        configs = self.configs(axes)
         runs = len(configs) * (len(seeds) if seeds else 1)
         size = self.seeds_per_job or auto_seeds_per_job(runs)
         if not batching:
@@ -177,6 +196,17 @@ class ReplicatingSweeper(BasicSweeper):
             return axes, None  # left to Hydra and validation, one job per value
         del axes[SEED_KEY]
         return axes, [int(v) for v in values]
+
+    def configs(self, axes: OrderedDict[str, list[str]]) -> list[list[str]]:
+        """The distinct configs of the sweep as lists of overrides (seeds apart): the
+        cartesian product of the swept keys, once per Latin-hypercube sample if asked."""
+        configs = [list(c) for c in itertools.product(*axes.values())]
+        if not self.samples:
+            return configs
+        from hydra_plugins.sim_uncertainty.lhs_sweeper import sample_configs
+
+        assert self.config is not None
+        return sample_configs(self.config, configs, self.samples, self.sample_seed, self.factors)
 
     def _subdir_names_seed(self) -> bool:
         """True when the job folder ends in ``seed=${seed}`` (replications are its siblings)."""

@@ -42,6 +42,7 @@ from sim.sweep.run_folders import (
     read_rows,
     skip_row,
 )
+from sim.sweep.samples import SAMPLE
 
 __all__ = [
     "TIMESERIES_FILE",
@@ -102,7 +103,7 @@ class Aggregate:
     def timeseries_columns(self, columns: Iterable[str]) -> pd.DataFrame:
         """Only the identifying columns, ``month`` and ``columns`` of the long table: what a
         figure needs, without loading every metric of every run."""
-        ids = ["run", "scenario", "seed", *self.params, "month"]
+        ids = ["run", "scenario", SAMPLE, "seed", *self.params, "month"]
         wanted = list(dict.fromkeys([*ids, *columns]))
         if self._timeseries is None and self.timeseries_file is not None:
             import pyarrow.parquet as pq
@@ -166,9 +167,9 @@ def _runs_frame(rows: list[dict[str, Any]]) -> tuple[pd.DataFrame, list[str]]:
         # A swept key that is also a summary key (horizon, say): one column, either source.
         runs[name] = runs[col].combine_first(runs[name]) if name in runs else runs[col]
         runs = runs.drop(columns=col)
-    front = [*ID_COLUMNS, *params, "error", "seconds", "config_hash", "code_version"]
+    front = [*ID_COLUMNS, SAMPLE, *params, "error", "seconds", "config_hash", "code_version"]
     runs = runs[[c for c in front if c in runs] + [c for c in runs if c not in front]]
-    for col in ["seed", *params]:
+    for col in ["seed", *([SAMPLE] if SAMPLE in runs else []), *params]:
         runs[col] = _integers_kept(runs[col])
     return runs, params
 

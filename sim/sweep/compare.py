@@ -94,6 +94,20 @@ def inputs_fingerprint(
     return digest.hexdigest()
 
 
+def analysis_digest(out_dir: Path) -> str:
+    """A hash of the analysis tables in ``out_dir`` that the report includes (by content:
+    an analysis that wrote the same numbers again changes nothing)."""
+    from sim.analysis.report import SECTIONS
+
+    digest = hashlib.sha256()
+    for name in SECTIONS:
+        try:
+            digest.update(name.encode() + b"\0" + (Path(out_dir) / name).read_bytes())
+        except OSError:
+            continue
+    return digest.hexdigest()
+
+
 def _load_if_current(out_dir: Path, fingerprint: str) -> Comparison | None:
     try:
         manifest = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
@@ -243,6 +257,8 @@ def compare(
     out_dir = Path(out_dir)
     found = discover(list(dict.fromkeys(p.resolve() for p in paths)))
     fingerprint = inputs_fingerprint(paths, plots, report, found)
+    if report:
+        fingerprint += "," + analysis_digest(out_dir)
     cached = _load_if_current(out_dir, fingerprint)
     if cached is not None:
         log.info("Comparison in %s is up to date: no run changed, nothing redrawn", out_dir)
@@ -262,10 +278,13 @@ def compare(
     for warning in agg.warnings:
         log.warning("%s", warning)
     if plots:
+        from sim.analysis.report import fragment
+
         drawn, headline = _draw(agg, out_dir, agg.warnings)
         result.figures = {name: path for _, name, path, _ in drawn}
+        analyses, analysis_figures = fragment(out_dir) if report else ("", [])
         for stale in previous:
-            if stale not in result.figures.values():
+            if stale not in result.figures.values() and stale not in analysis_figures:
                 stale.unlink(missing_ok=True)
         if report:
             agg.runs.attrs["params"] = agg.params
@@ -277,6 +296,7 @@ def compare(
                 headline,
                 _sweep_config(paths, agg.runs, agg.params),
                 paths,
+                analyses,
             )
     failed = agg.runs[agg.runs["status"].isin(["failed", "refused", "incomplete"])]
     if not failed.empty:

@@ -24,6 +24,7 @@ from sim.controls import describe
 from sim.metrics import HEADLINE, HIGHER, LOWER, METRIC_NAMES, metric
 from sim.sweep import summary
 from sim.sweep.aggregate import Aggregate, group_label
+from sim.sweep.samples import replicate_keys
 
 #: The commercial outcome traded off against each party's costs in :func:`tradeoffs`.
 TRADEOFF_BENEFIT = "revenue_intermediary"
@@ -78,7 +79,7 @@ def path_bands(agg: Aggregate, metrics: list[str]) -> pd.DataFrame:
     if "status" in agg.runs and "duplicate" in agg.runs:
         dup = set(agg.runs.loc[agg.runs["duplicate"].fillna(False).astype(bool), "run"])
         ts = ts[~ts["run"].isin(dup)]
-    keys = ["group", "seed", "month"]
+    keys = ["group", *replicate_keys(ts), "month"]
     extra = ["date"] if "date" in ts else []
     ts = ts.groupby(keys, sort=False, as_index=False)[metrics + extra].agg(
         {**{m: "mean" for m in metrics}, **{d: "first" for d in extra}}

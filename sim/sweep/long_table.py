@@ -23,6 +23,7 @@ import pandas as pd
 
 from sim.sweep.job_part import PART_FILE
 from sim.sweep.run_folders import Unreadable, read_inside
+from sim.sweep.samples import SAMPLE
 
 TIMESERIES_FILE = "timeseries.csv"
 MAX_CSV_BYTES = 500_000_000
@@ -211,7 +212,8 @@ def stream_timeseries(
     import pyarrow.compute as pc
 
     ok = [r for r in rows if r["status"] == "ok"]
-    ids = ["run", "scenario", "seed", *params]
+    sampled = [SAMPLE] if any(SAMPLE in r for r in ok) else []
+    ids = ["run", "scenario", *sampled, "seed", *params]
     id_types = {c: _arrow_type([id_value(r, c) for r in ok]) for c in ids}
     id_types["run"] = id_types["scenario"] = pa.string()
     schema: Any = None

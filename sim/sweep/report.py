@@ -347,11 +347,13 @@ def write_report(
     headline: pd.DataFrame,
     sweep_config: str,
     sources: list[Path],
+    analyses: str = "",
 ) -> Path:
     """Write the report: the policy summary (and ``summary.png`` beside it), then detail.
 
     ``headline`` is :func:`sim.sweep.figures.headline_table`'s table; ``figures`` are the
-    comparison figures with the numbers each draws.
+    comparison figures with the numbers each draws; ``analyses`` is the HTML of the analyses
+    found beside the report (:func:`sim.analysis.report.fragment`), shown after the figures.
     """
     path = Path(path)
     failed = runs[runs["status"] != "ok"]
@@ -374,6 +376,8 @@ def write_report(
     ]
     for name, figure_png, numbers in figures:
         parts += _details(name, [image_html(figure_png, name), table_html(numbers, name)])
+    if analyses:
+        parts += _details("Analyses", [analyses], open_=True, ident="analyses")
     levels = headline.drop(columns=["label", "scenario"], errors="ignore")
     parts += _details(
         "Headline metrics per group: level and change, with 95% intervals",

@@ -22,6 +22,7 @@ import yaml
 
 from sim.sweep.job_part import PART_FILE, PartRun, part_index, still_matches
 from sim.sweep.jobs import STATUS_FILE, SUMMARY_FILE
+from sim.sweep.samples import SAMPLE, split_draws
 
 try:
     from yaml import CSafeLoader as _Loader
@@ -30,7 +31,9 @@ except ImportError:  # pragma: no cover - libyaml is usually present
 
 OVERRIDES_FILE = ".hydra/overrides.yaml"
 MARKERS = (STATUS_FILE, SUMMARY_FILE)
-IGNORED_OVERRIDES = ("hydra.", "sweep", "output.")
+#: Overrides that never make a group: Hydra's own, ready-made sweeps, output switches, and
+#: the ``+uncertainty=lhs`` choice (its draws are told apart by :mod:`sim.sweep.samples`).
+IGNORED_OVERRIDES = ("hydra.", "sweep", "output.", "uncertainty")
 PRUNED_FOLDERS = ("comparison", "plots", ".hydra")
 KNOWN_STATUSES = ("ok", "running", "failed", "refused", "skipped")
 UNREADABLE = "unreadable"
@@ -179,7 +182,7 @@ def read_run(folder: Path, base: Path, part: PartRun | None = None) -> dict[str,
         _check_status(status)
     if summary is not None:
         _check_summary(summary)
-    params = parse_overrides(_overrides(folder, status))
+    sample, draws, params = split_draws(folder, parse_overrides(_overrides(folder, status)))
     if summary is not None and (status is None or status.get("status") in ("ok", "running")):
         state = "ok" if status is None or status.get("status") == "ok" else "incomplete"
     elif status is not None and status.get("status") in ("failed", "refused"):
@@ -199,6 +202,9 @@ def read_run(folder: Path, base: Path, part: PartRun | None = None) -> dict[str,
         "code_version": (status or {}).get("code_version") or None,
     }
     row.update({f"param:{k}": v for k, v in params.items() if k not in ("scenario", "seed")})
+    if sample is not None:
+        row[SAMPLE] = sample
+        row.update(draws)
     if summary:
         row.update(
             {

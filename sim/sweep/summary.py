@@ -8,7 +8,8 @@ and a verdict (better, worse, unclear) for the party the metric speaks for. Grou
 into policy choices and context (market shocks nobody chooses), ranked, and drawn by
 :func:`summary_figure`.
 
-Statistics, stated once: replications are seeds; a seed repeated (the same run given twice)
+Statistics, stated once: replications are seeds (in an uncertainty sweep, pairs of a
+Latin-hypercube sample and a seed, see :mod:`sim.sweep.samples`); a seed repeated (the same run given twice)
 counts once; intervals are 95% t-intervals of the mean, clipped to the range the quantity
 can take (a non-negative level never below zero, a change never below minus the reference
 level); a group with one seed gets no interval and is flagged.
@@ -28,6 +29,7 @@ from sim import style
 from sim.controls import field_info, lever_keys
 from sim.metrics import HEADLINE, HIGHER, LOWER, US_CONTROLS, metric
 from sim.sweep.aggregate import Aggregate, group_label
+from sim.sweep.samples import replicate_keys
 
 REFERENCE, POLICY, CONTEXT = "reference", "policy", "context"
 
@@ -115,13 +117,16 @@ def ok_runs(agg: Aggregate) -> pd.DataFrame:
         out = runs.assign(group=pd.Series(dtype=str), kind=pd.Series(dtype=str))
         out.attrs["duplicates"] = 0
         return out
-    runs["group"] = group_label(runs, agg.params)
-    runs["kind"] = _kinds(runs, agg.params)
-    numeric = runs.select_dtypes("number").columns.drop("seed", errors="ignore")
-    first = [c for c in runs.columns if c not in numeric and c not in ("group", "seed")]
-    collapsed = runs.groupby(["group", "seed"], sort=False, as_index=False).agg(
-        {**{c: "first" for c in first}, **{c: "mean" for c in numeric}}
+    labels = pd.DataFrame(
+        {"group": group_label(runs, agg.params), "kind": _kinds(runs, agg.params)},
+        index=runs.index,
     )
+    runs = pd.concat([runs.drop(columns=["group", "kind"], errors="ignore"), labels], axis=1)
+    replicate = replicate_keys(runs)
+    numeric = runs.select_dtypes("number").columns.drop(replicate, errors="ignore")
+    first = [c for c in runs.columns if c not in numeric and c not in ("group", *replicate)]
+    by = runs.groupby(["group", *replicate], sort=False, dropna=False)
+    collapsed = pd.concat([by[first].first(), by[list(numeric)].mean()], axis=1).reset_index()
     collapsed.attrs["duplicates"] = len(runs) - len(collapsed)
     return collapsed
 
@@ -186,7 +191,7 @@ def effects(agg: Aggregate, keys: list[str] | None = None) -> pd.DataFrame:
     if runs.empty or not keys:
         return pd.DataFrame()
     reference = reference_group(runs)
-    by_seed = runs.set_index("seed")
+    by_seed = runs.set_index(replicate_keys(runs))
     ref = by_seed[by_seed["group"] == reference] if reference else None
     rows = []
     for group, sub in by_seed.groupby("group", sort=False):
