@@ -69,7 +69,8 @@ def test_an_uncertainty_sweep_draws_each_sample_once_for_every_seed(tmp_path):
         "hydra.sweeper.samples=3",
         "scenario=baseline,reseller_evasion",
         "seed=0,1",
-        "horizon=4",
+        "start=2026-08",
+        "horizon=6",
         "customers.n=60",
         "international.n=10",
         f"hydra.sweep.dir={sweep}",
@@ -96,9 +97,15 @@ def test_an_uncertainty_sweep_draws_each_sample_once_for_every_seed(tmp_path):
     text, figures = fragment(sweep / "comparison")
     assert "Parameter uncertainty" in text and "data:image/png;base64" in text
     assert figures == [sweep / "comparison" / "uncertainty.png"]
+    report = (sweep / "comparison" / "report.html").read_text()
+    assert "Parameter uncertainty" in report
+    # The draws are columns, not groups: one group per scenario, 3 samples x 2 seeds each.
+    assert "demand.price_weight=" not in report
+    assert (runs.groupby("scenario")["sample"].nunique() == 3).all()
     again = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env, timeout=600)
     logs = again.stdout + again.stderr
-    assert again.returncode == 0 and logs.count("already finished with the same config") == 12
+    assert again.returncode == 0
+    assert "Sweep of 12 runs (6 configs x 2 seeds): 12 already finished, 0 jobs" in logs
 
 
 def test_an_ordinary_sweep_has_no_uncertainty_summary(tmp_path):
