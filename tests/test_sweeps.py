@@ -22,8 +22,9 @@ from sim.sweep.aggregate import aggregate, parse_overrides
 from sim.sweep.jobs import code_version, config_hash, config_hashes, run_job, source_hash
 
 ROOT = Path(__file__).resolve().parent.parent
-SMALL = ["customers.n=150", "international.n=20", "horizon=8"]
-TINY = ["customers.n=100", "international.n=10", "horizon=4"]
+# Scenario events start in January 2027: a start late in 2026 keeps them inside short runs.
+SMALL = ["customers.n=150", "international.n=20", "horizon=8", "start=2026-10"]
+TINY = ["customers.n=100", "international.n=10", "horizon=4", "start=2026-10"]
 
 
 def sweep(out: Path, *args: str, ok: bool = True, cwd: Path = ROOT) -> subprocess.CompletedProcess:
@@ -92,7 +93,7 @@ def basic_sweep(tmp_path_factory):
 @pytest.mark.slow
 def test_multirun_gives_readable_folders_one_per_replication(basic_sweep):
     runs = summaries(basic_sweep)
-    overrides = "customers.n=150,horizon=8,international.n=20"
+    overrides = "customers.n=150,horizon=8,international.n=20,start=2026-10"
     assert sorted(runs) == [
         f"{scenario}/{overrides}/seed={seed}"
         for scenario in ("baseline", "leaky_safeguards")
@@ -109,9 +110,9 @@ def test_seed_only_sweep_writes_inside_its_folder_and_resumes(tmp_path):
     work.mkdir()
     first = sweep(out, "seed=range(3)", *TINY, cwd=work)
     assert sorted(summaries(out)) == [
-        "baseline/customers.n=100,horizon=4,international.n=10/seed=0",
-        "baseline/customers.n=100,horizon=4,international.n=10/seed=1",
-        "baseline/customers.n=100,horizon=4,international.n=10/seed=2",
+        "baseline/customers.n=100,horizon=4,international.n=10,start=2026-10/seed=0",
+        "baseline/customers.n=100,horizon=4,international.n=10,start=2026-10/seed=1",
+        "baseline/customers.n=100,horizon=4,international.n=10,start=2026-10/seed=2",
     ]
     assert list(work.iterdir()) == []
     runs = pd.read_csv(out / "comparison" / "runs.csv")
@@ -204,7 +205,7 @@ def test_batched_replications_equal_single_runs(tmp_path):
     assert len(written) == 5
     for seed in range(5):
         single = run(overrides=[*TINY, f"seed={seed}"]).summary
-        key = f"baseline/customers.n=100,horizon=4,international.n=10/seed={seed}"
+        key = f"baseline/customers.n=100,horizon=4,international.n=10,start=2026-10/seed={seed}"
         assert written[key] == json.loads(json.dumps(single))
     folders = sorted((out / "baseline").glob("*/seed=*"))
     assert [f.name for f in folders] == [f"seed={n}" for n in range(5)]
@@ -426,7 +427,9 @@ def test_a_full_disk_stops_the_sweep_with_one_message_and_it_resumes(tmp_path):
     assert "Traceback" not in proc.stderr
     finished = summaries(out)
     assert len(finished) == 2 and not temp_files(out)
-    third = out / "baseline" / "customers.n=100,horizon=4,international.n=10" / "seed=2"
+    third = (
+        out / "baseline" / "customers.n=100,horizon=4,international.n=10,start=2026-10" / "seed=2"
+    )
     assert json.loads((third / "status.json").read_text())["status"] == "running"
     before = {k: v for k, v in finished.items()}
     resumed = sweep(out, *args)
