@@ -130,7 +130,8 @@ def test_a_run_given_twice_counts_once(page):
     rows = table_rows(page, "headline")
     seeds = {r["group"]["text"] for r in rows if r["group"]["text"] == "baseline"}
     assert seeds and all(r["n"]["text"] == "3" for r in rows if r["group"]["text"] == "baseline")
-    assert "1 repeated run" in page.locator("ul.notes").inner_text()
+    notes = page.locator("ul.notes").inner_text()
+    assert "counted once: baseline_again/seed=0 (same as baseline/seed=0)" in notes
 
 
 def test_colour_follows_what_is_better_for_whom(page):

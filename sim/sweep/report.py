@@ -356,7 +356,7 @@ def write_report(
     found beside the report (:func:`sim.analysis.report.fragment`), shown after the figures.
     """
     path = Path(path)
-    failed = runs[runs["status"] != "ok"]
+    failed = runs[~runs["status"].isin(["ok", "duplicate"])]  # a duplicate is counted once
     counts = runs["status"].value_counts().to_dict()
     png = (
         summary.summary_figure(map_text(headline, mathtext_safe), path.parent / "summary.png")
