@@ -32,7 +32,7 @@ def synthetic(rows: list[tuple[str, str, int, dict[str, float]]]) -> Aggregate:
             for i, (s, k, seed, m) in enumerate(rows)
         ]
     )
-    return Aggregate(runs, pd.DataFrame(), [])
+    return Aggregate.in_memory(runs, pd.DataFrame())
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +46,7 @@ def small_agg():
             series.append(
                 r.timeseries.assign(run=f"{scenario}/{seed}", scenario=scenario, seed=seed)
             )
-    return Aggregate(pd.DataFrame(runs), pd.concat(series, ignore_index=True), [])
+    return Aggregate.in_memory(pd.DataFrame(runs), pd.concat(series, ignore_index=True))
 
 
 def test_intervals_are_clipped_to_the_range_of_the_quantity():
@@ -172,7 +172,7 @@ def test_more_than_six_groups_become_small_multiples():
             "fines": 1.0,
         }
     )
-    agg = Aggregate(runs, pd.concat(rows, ignore_index=True), [])
+    agg = Aggregate.in_memory(runs, pd.concat(rows, ignore_index=True))
     assert style.small_multiples(8) and not style.small_multiples(6)
     bands = figures.path_bands(agg, ["fines"])
     with style.context():

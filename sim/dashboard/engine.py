@@ -108,7 +108,7 @@ def _aggregate(rows: list[tuple[str, str, int, dict, pd.DataFrame]]) -> Aggregat
             }
         )
         series.append(ts.assign(run=run_id, scenario=label, seed=seed))
-    return Aggregate(pd.DataFrame(runs), pd.concat(series, ignore_index=True), [])
+    return Aggregate.in_memory(pd.DataFrame(runs), pd.concat(series, ignore_index=True))
 
 
 @dataclass

@@ -86,6 +86,15 @@ class Aggregate:
     timeseries_file: Path | None = None
     _timeseries: pd.DataFrame | None = field(default=None, repr=False)
 
+    @classmethod
+    def in_memory(
+        cls, runs: pd.DataFrame, timeseries: pd.DataFrame, params: Iterable[str] = ()
+    ) -> Aggregate:
+        """An aggregate of tables already in memory (runs made in this process, say)."""
+        agg = cls(runs, list(params))
+        agg.timeseries = timeseries
+        return agg
+
     @property
     def timeseries(self) -> pd.DataFrame:
         """The long monthly table of the successful runs (read from Parquet on first use)."""
