@@ -461,6 +461,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.seeds < 1:
         parser.error(f"--seeds = {args.seeds}: must be at least 1")
+    fitted_now: tuple[str, ...] = ()  # the schema read sim/fitted.json before this fit
     if args.fit:
         previous = json.loads(FITTED.read_text()) if FITTED.exists() else {}
         best, value = fit(range(args.fit_seeds), args.jobs, previous.get("values"), args.maxiter)
@@ -471,7 +472,8 @@ def main(argv: list[str] | None = None) -> int:
             + "\n"
         )
         print(f"wrote {FITTED} (loss {value:.4f})")
-    frame = table(measure_all(range(args.seeds), (), args.jobs))
+        fitted_now = _overrides(best)
+    frame = table(measure_all(range(args.seeds), fitted_now, args.jobs))
     args.out.mkdir(parents=True, exist_ok=True)
     frame.to_csv(args.out / "calibration.csv", index=False)
     print(markdown(frame, args.seeds))

@@ -598,7 +598,7 @@ class MarketModel(mesa.Model):
         share_flagged = flagged / accounts
         obtained = volume * (1.0 - 0.5 * share_flagged)
         detected = 0.5 * volume * share_flagged
-        p_traced = -np.expm1(flagged * np.log1p(-cfg.distillation.attribution))
+        p_traced = 1.0 - (1.0 - cfg.distillation.attribution) ** flagged  # 0**0 = 1: none flagged
         traced = on_proxies & (linked | (rng.random(n)[a] < p_traced))
         offence = in_own_account & (flagged > 0)
         p_fp = self._per_customer(

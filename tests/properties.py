@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from sim.policy import FLAG, LEVERS, NUMBER, SECTORS, SHOCK
 from sim.schema import (
+    ArchetypeConfig,
     CheckConfig,
     CNRegulatorConfig,
     Config,
@@ -175,6 +176,19 @@ def sectors(draw: Any) -> dict[str, SectorConfig]:
 
 
 @st.composite
+def archetypes(draw: Any, sector_names: list[str]) -> dict[str, ArchetypeConfig]:
+    """Up to three named customers in random sectors, some suspended at the start."""
+    out = {}
+    for i in range(draw(st.integers(0, 3))):
+        fixed = {
+            "sector": st.sampled_from(sector_names),
+            "suspended_until": st.sampled_from(["", "2024-01", "2024-06"]),
+        }
+        out[f"named_{i}"] = ArchetypeConfig(**draw(fields_of(ArchetypeConfig, **fixed)))
+    return out
+
+
+@st.composite
 def intermediaries(draw: Any) -> dict[str, IntermediaryConfig]:
     names = [f"cloud_{i}" for i in range(draw(st.integers(1, 3)))]
     mix = draw(shares(names))
@@ -249,6 +263,7 @@ def configs(draw: Any, profile: Profile | None = None) -> Config:
     inters = draw(intermediaries())
     devs = draw(developers())
     names = list(mix)
+    named = draw(archetypes(names))
     subset = st.lists(st.sampled_from(names), unique=True, max_size=len(names))
     us_devs = [k for k, d in devs.items() if d.home == "US"]
     return Config(
@@ -259,7 +274,14 @@ def configs(draw: Any, profile: Profile | None = None) -> Config:
             events=draw(timeline(horizon, names, list(inters), us_devs, p.events)),
         ),
         customers=CustomersConfig(
-            **draw(fields_of(CustomersConfig, n=st.integers(*p.customers), sectors=mix))
+            **draw(
+                fields_of(
+                    CustomersConfig,
+                    n=st.integers(max(p.customers[0], len(named)), p.customers[1]),
+                    sectors=mix,
+                    archetypes=named,
+                )
+            )
         ),
         international=InternationalConfig(
             **draw(fields_of(InternationalConfig, n=st.integers(*p.international)))

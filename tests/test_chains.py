@@ -51,10 +51,12 @@ def test_tightening_leaves_leakage_alone_because_extraction_moves_to_proxies():
     )
     effect = paired_effect("harvested_samples", "tightened_export_rules", SEEDS, in_account)
     assert _significant(effect) == -1
-    level = summary_level("harvested_samples", ())
-    assert (
-        abs(paired_effect("harvested_samples", "tightened_export_rules", SEEDS)[0]) < 0.01 * level
-    )
+    # With the intermediary's safeguards held, extraction over proxies is untouched; left
+    # free, its hill climb answers the revenue the rules cost it, which moves extraction
+    # a few per cent either way (a different chain, docs/model.md section 8).
+    level = summary_level("harvested_samples", PINNED)
+    effect = paired_effect("harvested_samples", "tightened_export_rules", SEEDS, PINNED)
+    assert abs(effect[0]) < 0.01 * level
 
 
 def test_an_extraction_surge_triggers_withdrawals_through_what_developers_find_themselves():
@@ -120,11 +122,12 @@ def test_localisation_cuts_spend_through_the_offshore_cap_and_leaves_extraction_
         0.0,
     )
     # The cut works through the cap: where no firm buys more than 30% offshore anyway (here
-    # foreign models are made unattractive, shares below 5%), a localisation share of 0.7
-    # binds nobody and changes nothing, to the last bit.
+    # foreign models are made unattractive: at -4 the frontier's quality lead still keeps some
+    # firms above 30%, at -8 none), a localisation share of 0.7 binds nobody and changes
+    # nothing, to the last bit.
     from paired import summary
 
-    light = ("demand.asc_foreign=-4", "demand.asc_reseller=-5")
+    light = ("demand.asc_foreign=-8", "demand.asc_reseller=-5")
     for s in SEEDS:
         free = summary("baseline", light, s)
         capped = summary("baseline", (*light, "cn.localisation=0.7"), s)

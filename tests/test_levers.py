@@ -44,15 +44,22 @@ class Curve:
 CURVES = (
     # The named buyers dominate spend: the step that first restricts one of them is the
     # largest (docs: "Responses to the levers").
-    Curve("us.rule_level", "china_spend_foreign", -1, 0.7),
+    Curve("us.rule_level", "china_spend_foreign", -1, 0.75),
     Curve("us.rule_level", "revenue_domestic", +1, 0.7),
     Curve("us.rule_level", "violations", +1, 0.4),
     Curve("us.audit_prob", "violations_detected", +1, 0.45, SOME_RESTRICTED),
     # Shell use falls exponentially with the audit risk in the logit: the first step is the
     # largest (docs: "Responses to the levers").
     Curve("us.audit_prob", "spend_reseller", -1, 0.85, SOME_RESTRICTED),
+    # Safeguards held: the deterrence of the penalty alone (the hill climb's own path, which
+    # the fines also steer, is noise of the size of this effect in a run of 36 months).
     Curve(
-        "us.penalty_multiplier", "spend_reseller", -1, 0.45, SOME_RESTRICTED, (0, 2.5, 5, 7.5, 10)
+        "us.penalty_multiplier",
+        "spend_reseller",
+        -1,
+        0.45,
+        (*SOME_RESTRICTED, *HELD),
+        (0, 2.5, 5, 7.5, 10),
     ),
     Curve("intermediaries.azure.monitoring0", "harvested_samples", -1, 0.5, PINNED_MONITORING),
     Curve(

@@ -221,6 +221,12 @@ def test_audits_block_the_violators_they_find():
         "us.audit_prob=1.0",
         "intermediaries.azure.suspension_months=1",
         "horizon=2",
+        # every named buyer evades too, none suspended at the start (it would return in month 1)
+        *[
+            f"customers.archetypes.{a}.evade=1.0"
+            for a in ("bytedance", "tencent", "ant_group", "meituan")
+        ],
+        "customers.archetypes.bytedance.suspended_until=''",
     )
     ts = simulate(cfg).timeseries
     assert ts["violations"].iloc[0] > 0

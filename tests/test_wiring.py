@@ -12,10 +12,14 @@ import pytest
 from conftest import small_config
 
 from sim.config import compose
+from sim.mechanisms.capability import adoption
 from sim.mechanisms.demand import DOMESTIC, FOREIGN, RESELLER
 from sim.model import MarketModel
 
-NO_HARVESTERS = [f"customers.sectors.{s}.harvesters=0" for s in compose().customers.sectors]
+ARCHETYPES = list(compose().customers.archetypes)
+NO_HARVESTERS = [f"customers.sectors.{s}.harvesters=0" for s in compose().customers.sectors] + [
+    f"customers.archetypes.{a}.intent=0" for a in ARCHETYPES
+]
 
 
 def test_a_flag_raises_perceived_risk_beyond_the_chance_of_one():
@@ -67,7 +71,7 @@ def test_the_intermediarys_objective_is_its_books_for_the_month():
         )
     ).run()
     budget0 = model.population.budget0.sum()
-    growth = model.config.customers.budget_growth
+    customers = model.config.customers
     records = model.records
     assert (
         sum(r["fines"] for r in records) > 0 and max(r["developer_pressure"] for r in records) > 0
@@ -75,7 +79,8 @@ def test_the_intermediarys_objective_is_its_books_for_the_month():
     for t, r in enumerate(records):
         kept = r["revenue_intermediary_china"]
         at_risk = 2.0 * min(r["developer_pressure"], 1.0) * kept
-        expected = (kept - r["fines"] - at_risk) / (budget0 * (1 + growth) ** t)
+        budget = budget0 * adoption(t, customers.budget_growth, customers.budget_saturation)
+        expected = (kept - r["fines"] - at_risk) / budget
         assert r["intermediary_objective"] == pytest.approx(expected, rel=1e-9), t
 
 
@@ -129,6 +134,7 @@ ALL_EVADE = [
     "intermediaries.azure.kyc0=0.0",
     "intermediaries.azure.kyc_min=0.0",
     "intermediaries.azure.adaptive=false",
+    *[f"customers.archetypes.{a}.evade=1.0" for a in ARCHETYPES],
 ]
 
 
