@@ -135,11 +135,11 @@ def _section(name: str, spec: dict, effects: dict | None, figure: str | None) ->
         lines += [
             "**Events.**",
             "",
-            "| month | lever | value | ramp (months) | note |",
+            "| when | lever | value | ramp (months) | note |",
             "|---|---|---|---|---|",
         ]
         lines += [
-            f"| {e['month']} | `{e['lever']}` | `{e['value']}` | {e.get('ramp', 0)} | {e.get('note', '')} |"
+            f"| {e.get('date', e.get('month'))} | `{e['lever']}` | `{e['value']}` | {e.get('ramp', 0)} | {e.get('note', '')} |"
             for e in events
         ] + [""]
     if not params and not events:
