@@ -42,7 +42,8 @@ SIZES = {
     "full": {"trajectories": 10, "seeds": 3, "sobol": 128, "top": 5, "prim": 200, "robust": 50},
     "small": {"trajectories": 2, "seeds": 1, "sobol": 8, "top": 3, "prim": 30, "robust": 8},
 }
-SMALL_MODEL = {"customers.n": 200, "international.n": 40, "horizon": 36}
+#: Two years from 2026-10: every scenario's branching date (2027-01 or 2028-01) falls inside.
+SMALL_MODEL = {"customers.n": 200, "international.n": 40, "start": "2026-10", "horizon": 24}
 
 
 def _commit() -> str:

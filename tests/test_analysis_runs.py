@@ -12,8 +12,9 @@ from sim.analysis import runs as runs_module
 from sim.analysis.runs import Runner, design_means
 from sim.metrics import SUMMARY_KEYS
 
-SMALL = {"customers.n": 120, "international.n": 20, "horizon": 12}
-SMALL_OVERRIDES = ["customers.n=120", "international.n=20", "horizon=12"]
+#: A year from 2026-10, so the scenarios' January 2027 events fall inside the run.
+SMALL = {"customers.n": 120, "international.n": 20, "start": "2026-10", "horizon": 12}
+SMALL_OVERRIDES = ["customers.n=120", "international.n=20", "start=2026-10", "horizon=12"]
 
 
 @pytest.fixture
