@@ -245,6 +245,8 @@ def timeline(
             ramp = draw(st.integers(0, horizon - month))
         elif lever.kind == SHOCK:
             value = draw(number(lever.lo, lever.hi, 0.1))
+            if name == "domestic.price_cut":  # a cut of 1 (a zero price) is refused: below 1
+                value = min(value, 0.99)
         elif lever.kind == FLAG:
             value = draw(st.booleans())
         else:

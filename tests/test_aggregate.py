@@ -39,6 +39,7 @@ def test_list_valued_parameters_stay_whole(tmp_path):
     assert group_label(agg.runs, agg.params).nunique() == 2
 
 
+@pytest.mark.slow
 def test_grids_of_different_shapes_compare_together(tmp_path):
     job(tmp_path / "g1" / "x", "us.rule_level=0.5", "seed=0")
     job(tmp_path / "g2" / "y", "customers.evade_propensity=0.9", "seed=0")
@@ -96,6 +97,7 @@ def _corrupt(folder, name: str, content: bytes) -> None:
     (folder / name).write_bytes(content)
 
 
+@pytest.mark.slow
 def test_unreadable_run_folders_are_listed_and_skipped(tmp_path):
     job(tmp_path / "good", "seed=0")
     damage = {
@@ -185,6 +187,7 @@ def test_pooling_different_sizes_and_horizons_is_warned(tmp_path):
     assert not aggregate([tmp_path / "alone"]).warnings
 
 
+@pytest.mark.slow
 def test_labels_with_dollars_never_break_figures_or_the_report(tmp_path):
     label = "cost $x^{2$ and $5"
     job(tmp_path / "dollar", f"scenario.description='{label}'", "seed=0")
@@ -198,6 +201,7 @@ def test_labels_with_dollars_never_break_figures_or_the_report(tmp_path):
     assert "cost $x^{2$ and $5" in report and "\\$" not in report
 
 
+@pytest.mark.slow
 def test_a_comparison_is_not_redone_when_nothing_changed(tmp_path):
     job(tmp_path / "runs" / "a", "seed=0")
     job(tmp_path / "runs" / "b", "scenario=leaky_safeguards", "seed=0")

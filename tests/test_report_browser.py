@@ -21,7 +21,7 @@ from sim.metrics import metric
 from sim.sweep.compare import compare
 from sim.sweep.jobs import run_job
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 SMALL = ["customers.n=150", "international.n=20", "horizon=30", "start=2026-07"]
 
 

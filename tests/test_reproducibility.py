@@ -33,6 +33,7 @@ def _summary(threads: str) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs two cores to give BLAS two threads")
 def test_same_numbers_with_one_or_two_blas_threads():
     assert _summary("1") == _summary("2")
