@@ -106,12 +106,23 @@ def morris_section(result: morris.MorrisResult, docs: Path) -> list[str]:
             f"**Reading.** The five most influential factors for {outcome(key).label} are "
             + ", ".join(f"`{p}`" for p in top["parameter"])
             + (
-                f"; of these, {len(levers)} are policy levers ({', '.join(f'`{p}`' for p in levers)})."
+                f"; of these, {len(levers)} "
+                + ("is a policy lever" if len(levers) == 1 else "are policy levers")
+                + f" ({', '.join(f'`{p}`' for p in levers)})."
                 if levers
                 else "; none of them is a policy lever: the assumptions matter more than the choices."
             ),
             "",
         ]
+        ratio = float((rows["mu_star_conf"] / rows["mu_star"]).median())
+        if ratio > 0.5:
+            lines += [
+                f"The 95% half-widths are large (median {ratio:.0%} of `mu*` over the top ten): "
+                "the screening separates the few factors that matter from the many that do "
+                "not, but the order among the top ones is not firm; more trajectories "
+                "(`--trajectories`) narrow it.",
+                "",
+            ]
     if result.skipped:
         lines += [
             "Left out: " + "; ".join(f"{k} ({why})" for k, why in result.skipped.items()) + ".",

@@ -67,7 +67,9 @@ def _scenario_data(name: str) -> dict[str, Any]:
 
 
 def library_policies() -> list[str]:
-    """Scenarios of the library that are choices (kind ``policy``) or the ``reference``."""
+    """Scenarios of the library that are choices (kind ``policy``) or the ``reference``;
+    a reference that sets its own horizon (the 2024-2026 replay) covers another period and
+    is not an option to compare."""
     from sim.paths import scenario_dirs
 
     names: list[str] = []
@@ -78,7 +80,8 @@ def library_policies() -> list[str]:
             except yaml.YAMLError:
                 continue
             kind = (data.get("scenario") or {}).get("kind", "policy")
-            if kind in ("policy", "reference") and file.stem not in names:
+            own_period = kind == "reference" and "horizon" in data
+            if kind in ("policy", "reference") and not own_period and file.stem not in names:
                 names.append(file.stem)
     return sorted(names, key=lambda n: (n != "baseline", n))
 
