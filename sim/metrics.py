@@ -381,6 +381,10 @@ def axis_scale(unit: str, magnitude: float = 1e9) -> tuple[float, str]:
         return 0.01, "%"
     if unit == "tokens":
         return 1e9, "bn tokens"
+    if unit == "samples":
+        for scale, text in ((1e9, "bn samples"), (1e6, "M samples"), (1e3, "k samples")):
+            if abs(magnitude) >= scale:
+                return scale, text
     return 1.0, unit
 
 

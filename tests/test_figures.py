@@ -192,3 +192,13 @@ def test_controls_come_from_the_lever_list_and_the_plausible_ranges():
         if c.kind == "number":
             assert c.lo <= c.default <= c.hi, c.key
     assert {c.key for c in uncertainty_controls()} == set(plausible_ranges()) - lever_keys()
+
+
+def test_sample_counts_are_written_in_thousands_millions_or_billions_not_e_notation():
+    from sim.metrics import axis_scale
+    from sim.sweep.summary import change_text
+
+    assert change_text("harvested_samples", -4.78e7, -39.0) == "-47.8M (-39%)"
+    assert axis_scale("samples", 5e7) == (1e6, "M samples")
+    assert axis_scale("samples", 2e10) == (1e9, "bn samples")
+    assert axis_scale("samples", 500.0) == (1.0, "samples")

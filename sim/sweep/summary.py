@@ -277,6 +277,8 @@ def change_text(key: str, value: float, pct: float) -> str:
         return "no change"
     if unit in ("USD", "share", "count"):
         text = style.fmt(key, value, signed=True)
+    elif unit in ("samples", "tokens"):  # -47.8M, not -4.78e+07 (the axis names the unit)
+        text = style.fmt(key, value, signed=True).removesuffix(f" {unit}")
     else:
         text = f"{value:+,.3g}"
     return f"{text} ({pct:+.0f}%)" if np.isfinite(pct) and unit != "share" else text
