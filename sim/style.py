@@ -141,8 +141,11 @@ def short(key: str, value: float | None, signed: bool = False) -> str:
     """Like :func:`fmt` but without unit words for units a heading already names."""
     if value is None or not np.isfinite(value):
         return "n/a"
-    if unit_of(key) in ("USD", "share", "count"):
+    unit = unit_of(key)
+    if unit in ("USD", "share", "count"):
         return fmt(key, value, signed)
+    if unit in ("samples", "tokens"):  # 47.8M, not 4.78e+07
+        return fmt(key, value, signed).removesuffix(f" {unit}")
     return f"{value:+,.3g}" if signed else f"{value:,.3g}"
 
 

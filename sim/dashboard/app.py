@@ -166,7 +166,7 @@ def outcomes_html(out: engine.Outcome) -> str:
             else ""
         )
         rows.append(
-            f"<tr><td class='text'>{html.escape(style.title(key))}<small>{html.escape(whom)}</small></td>"
+            f"<tr><td class='text'>{html.escape(style.title(key, [mine['mean'], base['mean']]))}<small>{html.escape(whom)}</small></td>"
             f"<td data-key='{key}' data-col='view' data-value='{float(mine['mean'])!r}'>"
             f"{html.escape(style.fmt(key, mine['mean']))}<small>{html.escape(level)}</small></td>"
             f"<td data-key='{key}' data-col='reference' data-value='{float(base['mean'])!r}'>"
