@@ -293,8 +293,8 @@ def test_a_broken_scenario_file_is_refused_in_its_job_and_the_sweep_goes_on(tmp_
     )  # fmt: skip
     assert "Traceback" not in proc.stderr
     statuses = {
-        p.parent.parent.name.split("scenario=")[1]: json.loads(p.read_text())
-        for p in out.glob("*/seed=0/status.json")
+        p.relative_to(out).parts[0]: json.loads(p.read_text())  # SCENARIO/OVERRIDES/seed=0
+        for p in out.glob("*/*/seed=0/status.json")
     }
     assert statuses["baseline"]["status"] == "ok"
     assert statuses["leak"]["status"] == "refused"
