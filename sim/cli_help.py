@@ -1,7 +1,8 @@
 """The text of ``python -m sim --help``: scenarios, ready-made sweeps, launchers, config.
 
-Built from the files themselves (scenario files, ``conf/sweep/*.yaml``) and the installed
-Hydra plugins, with nothing heavier than PyYAML imported, so ``--help`` answers at once.
+Built from the files themselves (scenario files, read by the project's one scenario-file
+reader; ``conf/sweep/*.yaml``) and the installed Hydra plugins, without importing Hydra, so
+``--help`` answers at once.
 """
 
 from __future__ import annotations
@@ -9,9 +10,8 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from sim.paths import CONF_DIR, scenario_dirs
+from sim.paths import CONF_DIR, scenario_library
 
-MAX_FILE_BYTES = 1_000_000
 MAX_DESCRIPTION_CHARS = 72
 
 # (name, module of the Hydra plugin, pip extra, what it is for)
@@ -56,32 +56,19 @@ def _first_sentence(text: str, width: int = MAX_DESCRIPTION_CHARS) -> str:
     return sentence[: width - 3].rsplit(" ", 1)[0].rstrip(",;:") + "..."
 
 
-def _read_yaml(file: Path) -> object:
+def scenario_lines() -> list[tuple[str, str]]:
+    """``(name, first sentence of its description)`` for every scenario file found; a file
+    the scenario reader refuses is listed as refused (the run says why)."""
     import yaml
 
-    try:
-        loader = yaml.CSafeLoader
-    except AttributeError:  # pragma: no cover - libyaml is usually present
-        loader = yaml.SafeLoader
-    if file.stat().st_size > MAX_FILE_BYTES:
-        raise ValueError("file too large")
-    return yaml.load(file.read_text(encoding="utf-8"), Loader=loader)
-
-
-def scenario_lines() -> list[tuple[str, str]]:
-    """``(name, first sentence of its description)`` for every scenario file found."""
-    seen: dict[str, str] = {}
-    for folder in scenario_dirs():
-        for file in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
-            if file.stem in seen:
-                continue
-            try:
-                data = _read_yaml(file)
-                block = data.get("scenario", {}) if isinstance(data, dict) else {}
-                seen[file.stem] = _first_sentence(block.get("description", ""))
-            except Exception:  # a broken file is reported when used, not here
-                seen[file.stem] = "(unreadable file)"
-    return list(seen.items())
+    lines = []
+    for name, data in scenario_library(loader=yaml.SafeLoader).items():
+        if data is None:
+            lines.append((name, f"(refused: see python -m sim scenario={name})"))
+        else:
+            block = data.get("scenario") or {}
+            lines.append((name, _first_sentence(block.get("description", ""))))
+    return lines
 
 
 def sweep_lines(conf_dir: Path = CONF_DIR) -> list[tuple[str, str]]:

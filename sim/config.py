@@ -46,29 +46,6 @@ def register_plugins() -> None:
     for cls in (ScenarioFolderSource, ScenarioSearchPath):
         plugins.register(cls)
     register_configs()
-    if not OmegaConf.has_resolver("sim_scenario_catalogue"):
-        OmegaConf.register_new_resolver("sim_scenario_catalogue", scenario_catalogue)
-
-
-def scenario_catalogue() -> str:
-    """One line per available scenario: its name and the first sentence of its description."""
-    from hydra_plugins.sim_scenarios.scenario_file import ScenarioFileError, valid_name
-    from hydra_plugins.sim_scenarios.scenario_source import load_scenario
-    from sim.paths import scenario_dirs
-
-    seen: dict[str, str] = {}
-    for folder in scenario_dirs():
-        for file in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
-            if file.stem in seen or not valid_name(file.stem):
-                continue
-            try:
-                text = load_scenario(str(file), str(folder)).scenario.get("description", "")
-                first = " ".join(str(text).split()).split(". ")[0]
-            except (ScenarioFileError, OSError, AttributeError):
-                first = "(refused: see python -m sim scenario=" + file.stem + ")"
-            seen[file.stem] = first.rstrip(".")
-    width = max(map(len, seen), default=0)
-    return "\n".join(f"  {name:<{width}}  {desc}" for name, desc in seen.items())
 
 
 def check_scenario_name(scenario: Any) -> None:

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from omegaconf._utils import get_yaml_loader
 
 #: Largest scenario file accepted; the library's files are 1-3 kB.
 MAX_FILE_BYTES = 256 * 1024
@@ -116,11 +115,20 @@ def _check_values(value: Any, key: str, file: Path) -> None:
         )
 
 
-def parse(text: str, file: Path) -> dict[str, Any] | None:
-    """The file's content as plain Python data (None for an empty file), or a refusal."""
+def parse(text: str, file: Path, loader: type | None = None) -> dict[str, Any] | None:
+    """The file's content as plain Python data (None for an empty file), or a refusal.
+
+    ``loader`` defaults to OmegaConf's YAML loader (numbers as the command line reads them,
+    duplicate keys refused); ``--help``, which reads only descriptions and must not import
+    OmegaConf, passes PyYAML's safe loader after the same checks.
+    """
+    if loader is None:
+        from omegaconf._utils import get_yaml_loader
+
+        loader = get_yaml_loader()
     try:
         _check_events(text, file)
-        data = yaml.load(text, Loader=get_yaml_loader())
+        data = yaml.load(text, Loader=loader)
     except yaml.YAMLError as e:
         raise ScenarioFileError(f"Scenario file {file} is not valid YAML: {e}") from None
     if data is not None and not isinstance(data, dict):
@@ -132,6 +140,6 @@ def parse(text: str, file: Path) -> dict[str, Any] | None:
     return data
 
 
-def read(file: Path) -> dict[str, Any] | None:
+def read(file: Path, loader: type | None = None) -> dict[str, Any] | None:
     """Read and parse one scenario file (see the module doc for what is refused)."""
-    return parse(read_text(Path(file)), Path(file))
+    return parse(read_text(Path(file)), Path(file), loader)

@@ -70,19 +70,16 @@ def library_policies() -> list[str]:
     """Scenarios of the library that are choices (kind ``policy``) or the ``reference``;
     a reference that sets its own horizon (the 2024-2026 replay) covers another period and
     is not an option to compare."""
-    from sim.paths import scenario_dirs
+    from sim.paths import scenario_library
 
     names: list[str] = []
-    for folder in scenario_dirs():
-        for file in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
-            try:
-                data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-            except yaml.YAMLError:
-                continue
-            kind = (data.get("scenario") or {}).get("kind", "policy")
-            own_period = kind == "reference" and "horizon" in data
-            if kind in ("policy", "reference") and not own_period and file.stem not in names:
-                names.append(file.stem)
+    for name, data in scenario_library().items():
+        if data is None:
+            continue
+        kind = (data.get("scenario") or {}).get("kind", "policy")
+        own_period = kind == "reference" and "horizon" in data
+        if kind in ("policy", "reference") and not own_period:
+            names.append(name)
     return sorted(names, key=lambda n: (n != "baseline", n))
 
 

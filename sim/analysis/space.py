@@ -29,7 +29,6 @@ from functools import cached_property
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from sim.analysis.designs import event_key
 from sim.metrics import HEADLINE, HIGHER, LOWER, MONTHLY, SUMMARY_ONLY, metric
@@ -262,20 +261,17 @@ def flatten(data: Any, prefix: str = "") -> Iterable[tuple[str, Any]]:
 
 def library_values() -> dict[str, list[Any]]:
     """Values the scenario library gives each lever (by its events) and each parameter."""
-    from sim.paths import scenario_dirs
+    from sim.paths import scenario_library
 
     found: dict[str, list[Any]] = {}
-    for folder in scenario_dirs():
-        for file in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
-            try:
-                data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-            except yaml.YAMLError:
-                continue
-            for event in (data.get("scenario") or {}).get("events") or []:
-                if isinstance(event, dict) and "lever" in event:
-                    found.setdefault(str(event["lever"]), []).append(event.get("value"))
-            for key, value in flatten({k: v for k, v in data.items() if k != "scenario"}):
-                found.setdefault(key, []).append(value)
+    for data in scenario_library().values():
+        if data is None:
+            continue
+        for event in (data.get("scenario") or {}).get("events") or []:
+            if isinstance(event, dict) and "lever" in event:
+                found.setdefault(str(event["lever"]), []).append(event.get("value"))
+        for key, value in flatten({k: v for k, v in data.items() if k != "scenario"}):
+            found.setdefault(key, []).append(value)
     return found
 
 

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from sim.controls import POLICY, Control, policy_controls, uncertainty_controls
 from sim.metrics import HEADLINE
@@ -58,19 +57,18 @@ def controls() -> tuple[Control, ...]:
 @cache
 def scenarios() -> dict[str, dict[str, Any]]:
     """Scenario name to its kind, description and question, from the scenario files."""
-    from sim.paths import scenario_dirs
+    from sim.paths import scenario_library
 
     out: dict[str, dict[str, Any]] = {}
-    for folder in scenario_dirs():
-        for file in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
-            if file.stem in out:
-                continue
-            data = (yaml.safe_load(file.read_text(encoding="utf-8")) or {}).get("scenario", {})
-            out[file.stem] = {
-                "kind": data.get("kind", "policy"),
-                "description": " ".join(str(data.get("description", "")).split()),
-                "question": data.get("question", ""),
-            }
+    for name, data in scenario_library().items():
+        if data is None:
+            continue  # refused: choosing it would only show why
+        block = data.get("scenario") or {}
+        out[name] = {
+            "kind": block.get("kind", "policy"),
+            "description": " ".join(str(block.get("description", "")).split()),
+            "question": block.get("question", ""),
+        }
     return dict(sorted(out.items(), key=lambda kv: (kv[0] != REFERENCE, kv[0])))
 
 
