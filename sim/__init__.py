@@ -11,13 +11,12 @@ From Python (no Hydra working-directory tricks, no files unless asked)::
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    import pandas as pd
-
+    from sim.analysis.runs import run_many
     from sim.model import MarketModel
     from sim.runner import RunResult
     from sim.validate import ConfigError, ConfigTypeError
@@ -56,45 +55,6 @@ def run(
     return result
 
 
-def run_many(
-    designs: Sequence[Mapping[str, Any]],
-    *,
-    seeds: int | Sequence[int] = 1,
-    n_jobs: int = 1,
-    folder: str | Path | None = None,
-    scenario: str | None = None,
-    common: Mapping[str, Any] | None = None,
-    progress: bool = False,
-) -> pd.DataFrame:
-    """Run every design for the same seeds; one tidy row per design and seed.
-
-    ``designs`` is a list of plain dicts: config keys (``"demand.price_weight": 0.8``) set
-    parameters from month 0, ``"LEVER@MONTH"`` keys (``"us.rule_level@12": 0.5``) move a
-    policy lever through a scenario event, ``"scenario"`` picks the starting scenario
-    (default ``scenario``, else baseline). Numpy scalars are accepted. ``common`` applies to
-    every design (``{"customers.n": 500, "horizon": 24}``). ``seeds`` is a count (``range``)
-    or a list, the same for every design (common random numbers). Every design is checked
-    first: an unknown key, a wrong type or a value out of range raises :class:`ConfigError`
-    naming the design, the key and the value, and nothing runs. ``n_jobs`` worker processes
-    (-1: one per core) give the same numbers as one. With ``folder``, finished runs are kept
-    there and a rerun computes only the missing ones.
-
-    Columns: ``design`` (position in the list), ``scenario``, ``seed``, each design key,
-    ``status``, ``error``, ``seconds``, then every summary figure.
-    """
-    from sim.analysis.runs import run_many as _run_many
-
-    return _run_many(
-        designs,
-        seeds=seeds,
-        n_jobs=n_jobs,
-        folder=folder,
-        scenario=scenario,
-        common=common,
-        progress=progress,
-    )
-
-
 def _output_dir(output_dir: object) -> Path | None:
     """``output_dir`` as a Path, refused unless it is (or can become) a writable folder."""
     from sim.validate import ConfigError, ConfigTypeError
@@ -124,6 +84,10 @@ def __getattr__(name: str):
         import sim.validate
 
         return getattr(sim.validate, name)
+    if name == "run_many":
+        from sim.analysis.runs import run_many
+
+        return run_many
     if name == "MarketModel":
         from sim.model import MarketModel
 

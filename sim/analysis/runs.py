@@ -278,9 +278,21 @@ def run_many(
     common: Mapping[str, Any] | None = None,
     progress: bool = False,
 ) -> pd.DataFrame:
-    """Run every design for every seed and return one tidy row per run.
+    """Run every design for the same seeds; one tidy row per design and seed.
 
-    See :func:`sim.run_many` for the parameters; every design is checked before any run.
+    ``designs`` is a list of plain dicts: config keys (``"demand.price_weight": 0.8``) set
+    parameters from month 0, ``"LEVER@MONTH"`` keys (``"us.rule_level@12": 0.5``) move a
+    policy lever through a scenario event, ``"scenario"`` picks the starting scenario
+    (default ``scenario``, else baseline). Numpy scalars are accepted. ``common`` applies to
+    every design (``{"customers.n": 500, "horizon": 24}``). ``seeds`` is a count (``range``)
+    or a list, the same for every design (common random numbers). Every design is checked
+    first: an unknown key, a wrong type or a value out of range raises :class:`ConfigError`
+    naming the design, the key and the value, and nothing runs. ``n_jobs`` worker processes
+    (-1: one per core) give the same numbers as one. With ``folder``, finished runs are kept
+    there and a rerun computes only the missing ones.
+
+    Columns: ``design`` (position in the list), ``scenario``, ``seed``, each design key,
+    ``status``, ``error``, ``seconds``, then every summary figure.
     """
     runner = Runner(
         scenario=scenario, common=common, n_jobs=n_jobs, folder=folder, progress=progress
