@@ -11,6 +11,13 @@ choice changes speed, never results.
 loading its cache costs more than it saves); ``numpy`` never compiles; ``numba`` always
 does and fails if numba is missing. Compiled code is cached on disk (``numba.njit(cache=True)``)
 so only the first run on a machine pays for compiling.
+
+Loops over customers marked :func:`parallel` run their rows over numba's threads
+(``numba.prange``; ``NUMBA_NUM_THREADS`` sets how many, joblib's workers set it to their
+share of the cores). Each row writes only its own outputs and every sum inside a row is
+added in the same order as in one thread, so the thread count changes speed, never bits.
+Such a kernel takes each array it writes as an argument of its own: numba 0.68 drops
+writes made in a ``prange`` loop through arrays held in a tuple.
 """
 
 from __future__ import annotations
@@ -28,6 +35,10 @@ ENV = "SIM_KERNELS"
 MODES = ("auto", "numpy", "numba")
 
 _compiled: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+#: The loop over rows in a :func:`parallel` kernel: ``range`` when run by Python,
+#: ``numba.prange`` once a kernel has been compiled (numba reads it at compile time).
+prange = range
 
 
 def numba_installed() -> bool:
@@ -60,15 +71,31 @@ def compiled(kernel: Callable[..., Any]) -> Callable[..., Any]:
     """``kernel`` compiled by ``numba.njit(cache=True)``, compiled once per process.
 
     ``error_model="numpy"``: a division by zero gives ``inf`` or ``nan`` as in numpy, rather
-    than raising as in Python.
+    than raising as in Python. Kernels marked :func:`parallel` are compiled with
+    ``parallel=True`` (only their ``accel.prange`` loop is split; they hold no array
+    expressions numba could parallelise on its own, which could reorder a sum).
     """
+    global prange
     fast = _compiled.get(kernel)
     if fast is None:
         import numba
 
-        fast = numba.njit(cache=True, nogil=True, error_model="numpy")(kernel)
+        prange = numba.prange
+        fast = numba.njit(
+            cache=True,
+            nogil=True,
+            error_model="numpy",
+            parallel=getattr(kernel, "parallel_rows", False),
+        )(kernel)
         _compiled[kernel] = fast
     return fast
+
+
+def parallel(kernel: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark ``kernel`` as a loop whose iterations (``for i in accel.prange(n)``) are
+    independent rows: :func:`compiled` spreads them over numba's threads."""
+    kernel.parallel_rows = True  # type: ignore[attr-defined]
+    return kernel
 
 
 def kernel(loop: Callable[..., Any], size: int) -> Callable[..., Any]:

@@ -285,6 +285,29 @@ def test_learning_kernel_compiled_and_numpy_give_the_same_bits(rng):
         np.testing.assert_array_equal(x, y)
 
 
+@needs_numba
+def test_compiled_kernels_give_the_same_bits_on_one_thread_and_on_several(rng):
+    import numba
+
+    weights, has_neighbours, state = _learning_case(rng)
+    t = LearningTerms(0.2, 0.01, 1.3, 1.1, 0.025, 0.25, 8e5, 0.5, 2e4)
+    terms, x, reach = _terms(rng), _demand_inputs(rng), _access_inputs(rng)
+    results = []
+    threads = numba.get_num_threads()
+    try:
+        for count in (1, min(2, numba.config.NUMBA_NUM_THREADS)):
+            numba.set_num_threads(count)
+            learnt = _copy(state)
+            stock = fused_learning.learn(t, learnt, weights, has_neighbours, True)
+            routes = fused_access.routes(**reach, compiled=True)
+            results.append((stock, *learnt, *_fused_demand(terms, x, True), *routes))
+    finally:
+        numba.set_num_threads(threads)
+    for a, b in zip(*results, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert (results[0][2] > state.received).any()  # diffusion happened
+
+
 # ---------------------------------------------------------------- choice of kernels
 
 

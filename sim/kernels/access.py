@@ -58,6 +58,7 @@ def routes(
     return direct, evading
 
 
+@accel.parallel
 def _routes_loop(
     month,
     approved,
@@ -73,7 +74,7 @@ def _routes_loop(
     direct,
     evading,
 ):
-    for i in range(direct.shape[0]):
+    for i in accel.prange(direct.shape[0]):
         reachable = channel_open[i] and not barred[i]
         direct[i] = (
             reachable

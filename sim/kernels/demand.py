@@ -203,17 +203,19 @@ def _spend_numpy(
 # ---------------------------------------------------------------- loop bodies (numba)
 
 
+@accel.parallel
 def _inhouse_loop(capability, narrow, teacher, narrow_use, out):
-    for i in range(out.shape[0]):
+    for i in accel.prange(out.shape[0]):
         k = capability[i]
         out[i] = max(k + narrow_use * narrow[i] * max(teacher - k, 0.0), 1e-12)
 
 
+@accel.parallel
 def _gaps_loop(t, log_q_inhouse, log_p_reseller, qw, perceived, direct, evading, out):
     p_served = t.price_weight * t.log_p_served
     p_domestic = t.price_weight * t.log_p_domestic
     p_inhouse = t.price_weight * t.log_p_inhouse
-    for i in range(out.shape[0]):
+    for i in accel.prange(out.shape[0]):
         risk_foreign = t.disapproval + (perceived[i] + t.withdrawal_risk)
         risk_reseller = risk_foreign + t.penalty
         served = qw[i] * t.log_q_served
@@ -234,6 +236,7 @@ def _gaps_loop(t, log_q_inhouse, log_p_reseller, qw, perceived, direct, evading,
         out[i, 3] = inhouse - top
 
 
+@accel.parallel
 def _spend_loop(
     w,
     direct,
@@ -250,7 +253,7 @@ def _spend_loop(
     receipts,
     margin,
 ):
-    for i in range(w.shape[0]):
+    for i in accel.prange(w.shape[0]):
         w0 = w[i, 0] if direct[i] else 0.0
         w1 = w[i, 1] if evading[i] else 0.0
         w2 = w[i, 2]

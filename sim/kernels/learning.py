@@ -1,8 +1,9 @@
 """Learning and leakage, fused: the customers' part of ``MarketModel._learn``.
 
 Computes, in place on the population's arrays, what these compute one array at a time:
-:func:`sim.mechanisms.diffusion.received_samples` (the diffusion step, after the sparse
-product ``W E`` that scipy takes), the own (no-leakage) path's growth,
+:func:`sim.mechanisms.diffusion.received_samples` (the diffusion step: the sparse
+product ``W E`` is scipy's in the numpy body; the loop body takes each row's sum itself, in
+scipy's order, inside that row's update), the own (no-leakage) path's growth,
 :func:`sim.mechanisms.distillation.months_behind`, :func:`~sim.mechanisms.distillation.head_start`,
 :func:`~sim.mechanisms.distillation.with_head_start` and
 :func:`~sim.mechanisms.distillation.narrow_closure`, and returns the stocks that
@@ -62,12 +63,27 @@ def learn(
     ``narrow = c_n (1 - exp(-E / E_n))``.
     """
     n = state.samples.shape[0]
-    neighbours = weights @ (state.samples + state.received)
+    before = state.samples + state.received
     stock, lead, broad, narrow = (np.empty(n) for _ in range(4))
-    grow, raise_head_start, finish = (
-        [accel.compiled(body) for body in _LOOPS] if compiled else _NUMPY
+    if compiled:  # the loop takes W E row by row, in scipy's order, with the rest of the row
+        grow, raise_head_start, finish = (accel.compiled(body) for body in _LOOPS)
+        neighbours = (weights.indptr, weights.indices, weights.data)
+    else:
+        grow, raise_head_start, finish = _NUMPY
+        neighbours = weights @ before
+    grow(
+        terms,
+        state.samples,
+        state.received,
+        state.own,
+        before,
+        neighbours,
+        has_neighbours,
+        stock,
+        lead,
+        broad,
+        narrow,
     )
-    grow(terms, state, neighbours, has_neighbours, stock, lead, broad, narrow)
     teaches = terms.growth > 0 and terms.teacher > 0
     if teaches:
         np.log(lead, out=lead)
@@ -77,20 +93,21 @@ def learn(
     factor = lead  # reused: the exponent H ln(1 + g), then the factor (1 + g)^H
     raise_head_start(terms, teaches, log_growth, lead, broad, state.head_start, factor)
     np.exp(factor, out=factor)
-    finish(terms, state, factor, narrow)
+    finish(terms, state.own, state.capability, state.narrow, factor, narrow)
     return stock
 
 
 # ---------------------------------------------------------------- numpy bodies
 
 
-def _grow_numpy(t, s, neighbours, has_neighbours, stock, lead, broad, narrow):
-    before = s.samples + s.received
+def _grow_numpy(
+    t, samples, received, own, before, neighbours, has_neighbours, stock, lead, broad, narrow
+):
     gain = t.rate * np.where(has_neighbours, np.maximum(neighbours - before, 0.0), 0.0)
-    np.add(s.received, gain, out=s.received)
-    np.minimum(t.frontier, s.own * (1.0 + t.own_growth), out=s.own)
-    np.add(s.samples, s.received, out=stock)
-    np.divide(t.teacher, np.maximum(s.own, 1e-12), out=lead)
+    np.add(received, gain, out=received)
+    np.minimum(t.frontier, own * (1.0 + t.own_growth), out=own)
+    np.add(samples, received, out=stock)
+    np.divide(t.teacher, np.maximum(own, 1e-12), out=lead)
     np.divide(-stock, t.broad_half, out=broad)
     np.divide(-stock, t.narrow_half, out=narrow)
 
@@ -101,9 +118,9 @@ def _raise_numpy(t, teaches, log_growth, lead, broad, head_start, exponent):
     np.multiply(head_start, log_growth, out=exponent)
 
 
-def _finish_numpy(t, s, factor, narrow):
-    np.minimum(t.frontier, s.own * factor, out=s.capability)
-    np.multiply(t.narrow_ceiling, -narrow, out=s.narrow)
+def _finish_numpy(t, own, capability, narrow_skill, factor, narrow):
+    np.minimum(t.frontier, own * factor, out=capability)
+    np.multiply(t.narrow_ceiling, -narrow, out=narrow_skill)
 
 
 _NUMPY = (_grow_numpy, _raise_numpy, _finish_numpy)
@@ -112,32 +129,40 @@ _NUMPY = (_grow_numpy, _raise_numpy, _finish_numpy)
 # ---------------------------------------------------------------- loop bodies (numba)
 
 
-def _grow_loop(t, s, neighbours, has_neighbours, stock, lead, broad, narrow):
+@accel.parallel
+def _grow_loop(
+    t, samples, received, own, before, neighbours, has_neighbours, stock, lead, broad, narrow
+):
+    indptr, indices, weight = neighbours
     factor = 1.0 + t.own_growth
-    for i in range(stock.shape[0]):
-        before = s.samples[i] + s.received[i]
+    for i in accel.prange(stock.shape[0]):
         gain = 0.0
         if has_neighbours[i]:
-            gain = max(neighbours[i] - before, 0.0)
-        s.received[i] += t.rate * gain
-        s.own[i] = min(t.frontier, s.own[i] * factor)
-        stock[i] = s.samples[i] + s.received[i]
-        lead[i] = t.teacher / max(s.own[i], 1e-12)
+            mean = 0.0
+            for k in range(indptr[i], indptr[i + 1]):
+                mean += weight[k] * before[indices[k]]
+            gain = max(mean - before[i], 0.0)
+        received[i] += t.rate * gain
+        own[i] = min(t.frontier, own[i] * factor)
+        stock[i] = samples[i] + received[i]
+        lead[i] = t.teacher / max(own[i], 1e-12)
         broad[i] = -stock[i] / t.broad_half
         narrow[i] = -stock[i] / t.narrow_half
 
 
+@accel.parallel
 def _raise_loop(t, teaches, log_growth, lead, broad, head_start, exponent):
-    for i in range(head_start.shape[0]):
+    for i in accel.prange(head_start.shape[0]):
         months = max(lead[i], 0.0) / log_growth if teaches else 0.0
         head_start[i] = max(head_start[i], t.broad_ceiling * -broad[i] * months)
         exponent[i] = head_start[i] * log_growth
 
 
-def _finish_loop(t, s, factor, narrow):
-    for i in range(factor.shape[0]):
-        s.capability[i] = min(t.frontier, s.own[i] * factor[i])
-        s.narrow[i] = t.narrow_ceiling * -narrow[i]
+@accel.parallel
+def _finish_loop(t, own, capability, narrow_skill, factor, narrow):
+    for i in accel.prange(factor.shape[0]):
+        capability[i] = min(t.frontier, own[i] * factor[i])
+        narrow_skill[i] = t.narrow_ceiling * -narrow[i]
 
 
 _LOOPS = (_grow_loop, _raise_loop, _finish_loop)
