@@ -9,7 +9,9 @@ One command, from the project root, writes the table (Markdown) and prints it::
 What is measured (numbers only: nothing passes or fails, the table says which targets hold):
 
 1. Start-up: ``python -m sim --help`` and ``python -m sim output.plots=false`` (a default
-   run, 2,000 customers x 60 months, end to end), each the median of ``--repeats``.
+   run end to end), each the median of ``--repeats``; and the two fixed costs under the
+   latter, alone: ``python -c "import mesa"`` and ``python -m sim --cfg job`` (Hydra
+   composing the default config and printing it, no model).
 2. In process: the model alone for one default run (``simulate``), median of ``--repeats``.
 3. The sweep: ``python -m sim -m hydra/launcher=joblib hydra.launcher.n_jobs=2
    seed='range(RUNS)' hydra.sweep.dir=TMP``: wall time, split by Hydra's log stamps and the
@@ -209,6 +211,13 @@ def table(r: dict[str, Any]) -> str:
             "",
             "",
         ),
+    ]
+    floors = (
+        ("import_mesa", "… of which fixed: `python -c 'import mesa'` alone, median"),
+        ("compose_only", "… and `python -m sim --cfg job` (start-up, Hydra composing, no run)"),
+    )
+    rows += [(label, f"{r[key]['median']:.2f} s", "", "") for key, label in floors if key in r]
+    rows += [
         (
             "model alone, one default run (`simulate`, in process), median",
             f"{r['model']['median']:.3f} s",
@@ -322,6 +331,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.repeats,
             logs,
             "default_run",
+        )
+        # The floor under a default run: its two fixed costs, measured alone.
+        results["import_mesa"] = median_of(
+            [PY, "-c", "import mesa"], args.repeats, logs, "import_mesa"
+        )
+        results["compose_only"] = median_of(
+            [PY, "-m", "sim", "--cfg", "job"], args.repeats, logs, "compose_only"
         )
         print("the model alone ...", flush=True)
         results["model"] = bench_model(args.repeats)
