@@ -229,7 +229,8 @@ class CustomersConfig:
     n: int = param(
         2000,
         "customers",
-        ASSUMPTION,
+        f"{ASSUMPTION}; calibrated at 2,000; the budget total is fixed, so more customers are "
+        "smaller firms (docs/model.md, limitation 16)",
         "Number of Chinese enterprise customers, the named archetypes included",
         1,
         None,
