@@ -67,7 +67,8 @@ def learn(
     stock, lead, broad, narrow = (np.empty(n) for _ in range(4))
     if compiled:  # the loop takes W E row by row, in scipy's order, with the rest of the row
         grow, raise_head_start, finish = (accel.compiled(body) for body in _LOOPS)
-        neighbours = (weights.indptr, weights.indices, weights.data)
+        indices = weights.indices  # read as unsigned: numba skips its negative-index check
+        neighbours = (weights.indptr, indices.view(f"u{indices.itemsize}"), weights.data)
     else:
         grow, raise_head_start, finish = _NUMPY
         neighbours = weights @ before
@@ -139,8 +140,10 @@ def _grow_loop(
         gain = 0.0
         if has_neighbours[i]:
             mean = 0.0
-            for k in range(indptr[i], indptr[i + 1]):
+            k, stop = np.uint64(indptr[i]), np.uint64(indptr[i + 1])
+            while k < stop:  # unsigned positions, as for the indices
                 mean += weight[k] * before[indices[k]]
+                k += np.uint64(1)
             gain = max(mean - before[i], 0.0)
         received[i] += t.rate * gain
         own[i] = min(t.frontier, own[i] * factor)
