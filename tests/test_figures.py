@@ -202,3 +202,25 @@ def test_sample_counts_are_written_in_thousands_millions_or_billions_not_e_notat
     assert axis_scale("samples", 5e7) == (1e6, "M samples")
     assert axis_scale("samples", 2e10) == (1e9, "bn samples")
     assert axis_scale("samples", 500.0) == (1.0, "samples")
+
+
+def test_path_bands_read_only_the_columns_they_draw_from_the_stored_long_table(tmp_path):
+    months, seeds = 4, 3
+    series = pd.DataFrame(
+        {
+            "run": [f"baseline/{s}" for s in range(seeds) for _ in range(months)],
+            "scenario": "baseline",
+            "seed": [s for s in range(seeds) for _ in range(months)],
+            "month": list(range(months)) * seeds,
+            "fines": np.arange(months * seeds, dtype=float),
+            "not_drawn": 1.0,
+        }
+    )
+    stored = tmp_path / "timeseries.parquet"
+    series.to_parquet(stored)
+    runs = pd.DataFrame({"run": series["run"].unique(), "status": "ok", "scenario": "baseline"})
+    agg = Aggregate(runs, [], timeseries_file=stored)
+    bands = figures.path_bands(agg, ["fines"])
+    assert agg._timeseries is None  # the whole table was never loaded
+    assert list(bands["n"]) == [seeds] * months
+    np.testing.assert_allclose(bands["mean"], [4.0, 5.0, 6.0, 7.0])
