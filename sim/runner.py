@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.metrics import summarise
 from sim.model import MarketModel
+from sim.progress import progress_bar
 from sim.results import parquet_available, write_json, write_table
 from sim.schema import Config
 
@@ -75,17 +75,12 @@ def simulate(config: Config, progress: bool = False) -> RunResult:
     """Build the model from a validated config and run it to the horizon, in memory."""
     model = MarketModel(config)
     months = range(model.horizon)
-    if progress:
-        from tqdm.auto import tqdm
-
-        months = tqdm(
-            months,
-            desc=f"{config.scenario.name}",
-            unit="month",
-            leave=False,
-            disable=not sys.stderr.isatty(),
-        )
-    for _ in months:
+    bar = (
+        progress_bar(months, desc=config.scenario.name, unit="month", leave=False)
+        if progress
+        else None
+    )
+    for _ in months if bar is None else bar:
         model.step()
     summary = {
         "scenario": config.scenario.name,

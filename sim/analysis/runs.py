@@ -25,6 +25,7 @@ import pandas as pd
 from omegaconf import DictConfig
 
 from sim.analysis.designs import SCENARIO_KEY, DesignBuilder, PreparedDesign, plain
+from sim.progress import progress_bar
 from sim.results import parquet_available, write_json, write_table
 from sim.validate import ConfigError
 
@@ -186,10 +187,8 @@ class Runner:
         if not todo:
             return
         bar = None
-        if self.progress and todo:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=len(todo), unit="run", desc="runs", leave=False)
+        if self.progress:
+            bar = progress_bar(total=len(todo), unit="run", desc="runs", leave=False)
         try:
             if self.n_jobs == 1 or len(todo) == 1:
                 for pos, seed in todo:

@@ -1,0 +1,38 @@
+"""Progress bars: drawn on a terminal only, and without starting a helper process."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+SCRIPT = """
+import io, sys
+import multiprocessing.resource_tracker as tracker
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+sys.stderr = Terminal()
+from sim.config import as_config, compose
+from sim.runner import simulate
+
+simulate(as_config(compose(overrides=["customers.n=50", "horizon=3"])), progress=True)
+drawn = sys.stderr.getvalue()
+sys.stderr = sys.__stderr__
+print("drawn" if "month" in drawn else "not drawn", tracker._resource_tracker._pid)
+"""
+
+
+def test_a_run_on_a_terminal_draws_its_bar_without_starting_a_helper_process():
+    out = subprocess.run(
+        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out == ["drawn", "None"]
+
+
+def test_no_bar_away_from_a_terminal(monkeypatch):
+    from sim.progress import progress_bar
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
+    assert progress_bar(range(3)) is None
