@@ -1243,6 +1243,12 @@ def plausible_ranges(config: Config | None = None) -> dict[str, Plausible]:
 
 
 def register_configs() -> None:
-    """Register the schema with Hydra's ConfigStore (idempotent)."""
+    """Register the schema with Hydra's ConfigStore, once per process.
+
+    Storing converts the dataclasses into a typed config (about 0.1 s), so a schema already
+    stored is left as it is: every compose and override check calls this.
+    """
     cs = ConfigStore.instance()
+    if "config.yaml" in cs.repo.get("schema", {}):
+        return
     cs.store(group="schema", name="config", node=Config, package="_global_")
