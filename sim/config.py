@@ -21,7 +21,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from sim.overrides import check_overrides, require_strings
 from sim.paths import CONF_DIR
-from sim.schema import Config, register_configs
+from sim.schema import Config, register_configs, typed_schema
 from sim.validate import (
     MAX_SEED,
     ConfigError,
@@ -200,7 +200,7 @@ def as_config(
     return _remember(
         OmegaConf.to_object(cfg)
         if OmegaConf.get_type(cfg) is Config
-        else OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(Config), cfg))
+        else OmegaConf.to_object(OmegaConf.merge(typed_schema(), cfg))
     )
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
+from omegaconf import DictConfig
 
 FACTS = "facts.md"
 ASSUMPTION = "assumption"
@@ -1252,3 +1253,13 @@ def register_configs() -> None:
     if "config.yaml" in cs.repo.get("schema", {}):
         return
     cs.store(group="schema", name="config", node=Config, package="_global_")
+
+
+def typed_schema() -> DictConfig:
+    """The schema as the typed config Hydra stored (:func:`register_configs`), to merge onto.
+
+    Converting the dataclasses again costs about 0.1 s; ``OmegaConf.merge`` copies its first
+    argument, so merging onto this leaves it unchanged.
+    """
+    register_configs()
+    return ConfigStore.instance().repo["schema"]["config.yaml"].node

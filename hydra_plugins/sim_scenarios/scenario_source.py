@@ -41,7 +41,7 @@ def _checked(text: str, file: str) -> DictConfig:
     Ranges are checked later, with the rest of the composed config, by
     :func:`sim.validate.validate`.
     """
-    from sim.schema import Config
+    from sim.schema import typed_schema
     from sim.validate import plain_problems
 
     path = Path(file)
@@ -63,7 +63,7 @@ def _checked(text: str, file: str) -> DictConfig:
         )
     cfg = OmegaConf.create(data)
     try:
-        OmegaConf.merge(OmegaConf.structured(Config), cfg)
+        OmegaConf.merge(typed_schema(), cfg)
     except OmegaConfBaseException as e:
         raise ScenarioFileError(f"Scenario file {file}: key '{e.full_key}': {e.msg}") from None
     return cfg
