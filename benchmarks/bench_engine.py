@@ -49,7 +49,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from machine_info import describe_machine
+from machine_info import describe_machine, user_env
 
 ROOT = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve()
@@ -249,7 +249,7 @@ def cli_worker(args: list[str]) -> dict[str, Any]:
         run_dir = Path(tmp) / "run"
         cmd = [sys.executable, "-m", "sim", *args, f"hydra.run.dir={run_dir}"]
         t0 = time.perf_counter()
-        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+        proc = subprocess.run(cmd, cwd=ROOT, env=user_env(), capture_output=True, text=True)
         wall = time.perf_counter() - t0
         child = resource.getrusage(resource.RUSAGE_CHILDREN)
         if proc.returncode != 0 or not (run_dir / "summary.json").is_file():
@@ -283,7 +283,7 @@ def spawn(
 ) -> dict[str, Any]:
     """Run one worker in a fresh interpreter and return its result."""
     cmd = [str(python), str(HERE), "--worker", kind, "--args", json.dumps(kwargs)]
-    full_env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", **(env or {})}
+    full_env = user_env(OPENBLAS_NUM_THREADS="1", **(env or {}))
     proc = subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"worker {kind} {kwargs} failed ({proc.returncode}):\n{proc.stderr}")

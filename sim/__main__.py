@@ -3,9 +3,18 @@
 ``--help`` is answered before Hydra is imported (see :mod:`sim.cli_help`); everything else
 goes through Hydra. Exit status: 0 done, 1 a run failed or its results could not be written
 (or every run of a sweep failed), 2 a config refused by validation.
+
+The app does no dense linear algebra, so OpenBLAS gets one thread unless
+``OPENBLAS_NUM_THREADS`` is set: its idle threads otherwise spin on the other core while
+numpy loads (about 0.25 s of CPU in a default run), and in a sweep every worker would start
+them again.
 """
 
 from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before anything imports numpy
 
 import atexit
 import contextlib

@@ -1,4 +1,4 @@
-"""Progress bars, drawn on a terminal only and without a helper process; a cheap exit."""
+"""Progress bars, drawn on a terminal only and without a helper process; a cheap start and exit."""
 
 from __future__ import annotations
 
@@ -56,3 +56,21 @@ def test_the_command_line_leaves_its_objects_to_the_exit_uncollected(tmp_path):
     lines = [line for line in out.stdout.splitlines() if line.startswith("frozen")]
     assert lines == ["frozen after main False", "frozen at exit True"]
     assert (tmp_path / "run" / "summary.json").is_file()
+
+
+def test_the_command_line_gives_openblas_one_thread_unless_told_otherwise():
+    # OpenBLAS reads its thread count once, when numpy loads: the entry point must set it first.
+    import os
+
+    probe = (
+        "import os, sys\n"
+        "import sim.__main__\n"
+        "print(os.environ.get('OPENBLAS_NUM_THREADS'), 'numpy' in sys.modules)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    for chosen, expected in ((None, "1 False"), ("2", "2 False")):
+        run_env = env if chosen is None else {**env, "OPENBLAS_NUM_THREADS": chosen}
+        out = subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, env=run_env, check=True
+        )
+        assert out.stdout.strip() == expected
