@@ -123,3 +123,20 @@ def test_only_number_levers_can_ramp():
 def test_type_errors_through_the_api_say_why():
     with pytest.raises(ConfigError, match="could not be converted to Integer"):
         compose(None, ["customers.n=abc"])
+
+
+def test_the_shared_typed_schema_is_never_changed_by_what_is_composed_or_checked():
+    # Every compose, scenario check and config conversion merges onto one stored typed schema
+    # (converting the dataclasses each time cost 0.1 s); a merge that wrote into it would leak
+    # one run's settings into every later config of the process.
+    from omegaconf import OmegaConf
+
+    from sim.schema import Config, typed_schema
+
+    pristine = OmegaConf.to_yaml(OmegaConf.structured(Config))
+    as_config(compose("leaky_safeguards", ["seed=5", "customers.n=321", "horizon=48"]))
+    untyped = OmegaConf.create(OmegaConf.to_container(compose(overrides=["customers.n=77"])))
+    assert OmegaConf.get_type(untyped) is not Config  # converted by merging onto the schema
+    assert as_config(untyped).customers.n == 77
+    assert OmegaConf.to_yaml(typed_schema()) == pristine
+    assert as_config(compose(overrides=["horizon=48"])).customers.n == Config().customers.n
