@@ -46,38 +46,41 @@ MAX_GROWTH = 1e100
 MAX_SECONDS = 24 * 3600.0
 
 #: Per-unit costs measured by ``benchmarks/bench_limits.py`` on the reference machine (2
-#: cores, AMD EPYC, Python 3.11, numpy 2.4, networkx 3.6, mesa 3.3.1), rounded up. Memory is
-#: the peak resident set size added to the process; three runs on 2026-11-27 agreed within
-#: 3%: 1,460-1,500 B per customer, 83-91 B per knowledge edge, 697 B per international
-#: customer, 5.0-5.1 kB per month, 23.5 MB fixed; the network plot adds 490-800 B per
-#: customer, 472-509 B per edge and 852 B per international customer (the networkx graph of
-#: the whole network). The interpreter with every import takes 155 MiB (182 MiB with
-#: matplotlib). Against the measured peaks of the benchmark's five cases (180 MiB to 1.7 GiB)
-#: the estimate is 2-18% high.
+#: cores, Python 3.11, numpy 2.4, mesa 3.3.1, numba 0.68 for the large cases), rounded up.
+#: Memory is the peak resident set size added to the process; three runs on 2026-11-27 (git
+#: 9c60f10) agreed within 3% except per link: 1,660-1,710 B per customer (at 200,000
+#: customers, so numba's import is in it), 36-47 B per knowledge link, 116 B per international
+#: customer (its Mesa agent is made only when asked for), 8.0-8.2 kB per month, 24 MB fixed;
+#: the network plot adds 760-790 B per customer, 488-497 B per link and 1,010 B per
+#: international customer (the networkx graph of the whole network). The interpreter with
+#: every import takes about 155 MiB (180 MiB with matplotlib). Against the benchmark's five
+#: cases (180 MiB to 1.6 GiB measured) the estimate is 4-18% high; against a million
+#: customers x 120 months end to end (1.11 GiB, ``bench_engine.py``) it is 1.8 GiB.
 BYTES_FIXED = 210 * 2**20
-BYTES_PER_CUSTOMER = 1_500
-BYTES_PER_EDGE = 95
-BYTES_PER_INTERNATIONAL = 700
-BYTES_PER_MONTH = 5_200
+BYTES_PER_CUSTOMER = 1_750
+BYTES_PER_EDGE = 50
+BYTES_PER_INTERNATIONAL = 120
+BYTES_PER_MONTH = 8_200
 BYTES_PER_CUSTOMER_PLOT = 810
-BYTES_PER_EDGE_PLOT = 480
-BYTES_PER_INTERNATIONAL_PLOT = 860
+BYTES_PER_EDGE_PLOT = 500
+BYTES_PER_INTERNATIONAL_PLOT = 1_020
 
-#: Times on the same machine when it was nearly idle (load average below 1.5; under a load of
-#: 5 a run took two to three times as long), the larger of two runs, rounded up: building
-#: costs 9.5-11 us per customer, 5-6 us per edge and 8-15 us per international customer; a
-#: month costs 0.4-0.7 ms plus 0.37-0.54 us per customer, 9-13 ns per edge and 50-95 ns per
-#: international customer; the network plot's graph 6-14 us per customer and 4 us per edge.
-#: The time limit is a guard against runs that cannot be meant, not a promise.
-SECONDS_BUILD_PER_CUSTOMER = 1.2e-5
-SECONDS_BUILD_PER_EDGE = 6e-6
-SECONDS_BUILD_PER_INTERNATIONAL = 1.5e-5
-SECONDS_PER_MONTH = 7e-4
-SECONDS_PER_CUSTOMER_MONTH = 5.5e-7
-SECONDS_PER_EDGE_MONTH = 1.3e-8
+#: Times on the same machine, load average about 1, the largest of three runs, rounded up:
+#: building costs 3.8-4.4 us per customer, 0.07-0.18 us per link and 57-67 ns per
+#: international customer; a month costs 1.0-1.8 ms plus 0.21-0.23 us per customer (compiled
+#: loops on two threads; the numpy loops below 20,000 customers cost more, hence 0.3), 0.4-2.6
+#: ns per link and 69-87 ns per international customer; the network plot's graph 7-11 us per
+#: customer and 4.2-4.9 us per link. The time limit is a guard against runs that cannot be
+#: meant, not a promise.
+SECONDS_BUILD_PER_CUSTOMER = 5e-6
+SECONDS_BUILD_PER_EDGE = 2e-7
+SECONDS_BUILD_PER_INTERNATIONAL = 1e-7
+SECONDS_PER_MONTH = 2e-3
+SECONDS_PER_CUSTOMER_MONTH = 3e-7
+SECONDS_PER_EDGE_MONTH = 3e-9
 SECONDS_PER_INTERNATIONAL_MONTH = 1e-7
 SECONDS_PLOT_PER_CUSTOMER = 1.4e-5
-SECONDS_PLOT_PER_EDGE = 4e-6
+SECONDS_PLOT_PER_EDGE = 5e-6
 
 
 @dataclass(frozen=True)

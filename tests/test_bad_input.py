@@ -83,8 +83,8 @@ OVERRIDES = [
     ),
     (
         "run_beyond_a_day",
-        ["customers.n=1000000", "horizon=200000", *ZERO_RATES],
-        ["customers.n = 1,000,000 with horizon = 200,000", "more than the limit of 24.0 h"],
+        ["customers.n=1000000", "horizon=400000", *ZERO_RATES],
+        ["customers.n = 1,000,000 with horizon = 400,000", "more than the limit of 24.0 h"],
     ),
     (
         "horizon_overflows_prices",
