@@ -16,17 +16,15 @@ after a user's first run. Run folders go to a temporary directory, removed at th
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from bench_engine import baseline_tree
-from machine_info import describe_machine, user_env
+from bench_sweep import run_measured
+from machine_info import describe_machine
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,15 +32,11 @@ ROOT = Path(__file__).resolve().parents[1]
 def timed_run(tree: Path, run_dir: Path) -> tuple[float, float]:
     """Wall and CPU seconds of one ``python -m sim output.plots=false`` started in ``tree``."""
     cmd = [sys.executable, "-m", "sim", "output.plots=false", f"hydra.run.dir={run_dir}"]
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd, cwd=tree, env=user_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    if os.waitstatus_to_exitcode(status) != 0 or not (run_dir / "summary.json").is_file():
-        raise RuntimeError(f"{' '.join(cmd)} in {tree} failed:\n{proc.stderr.read().decode()}")
-    return wall, usage.ru_utime + usage.ru_stime
+    run = run_measured(cmd, run_dir.with_suffix(".log"), cwd=tree)
+    if not (run_dir / "summary.json").is_file():
+        tail = Path(run["log"]).read_text(errors="replace")[-2000:]
+        raise RuntimeError(f"{' '.join(cmd)} in {tree} wrote no summary.json:\n{tail}")
+    return run["wall"], run["cpu"]
 
 
 def main(argv: list[str] | None = None) -> int:

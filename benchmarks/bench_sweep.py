@@ -56,14 +56,13 @@ LOG_STAMP = re.compile(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3})\]")
 DEFAULT_TABLE = ROOT / "benchmarks" / "results" / "sweep.md"
 
 
-def run_measured(args: list[str], log: Path) -> dict[str, Any]:
-    """Run ``args`` from the project root; wall time, CPU and peak RSS of that process tree."""
+def run_measured(args: list[str], log: Path, cwd: Path = ROOT) -> dict[str, Any]:
+    """Run ``args`` from ``cwd`` (the project root); wall time, CPU and peak RSS of that
+    process tree, its output in ``log``."""
     start = time.time()
     t0 = time.perf_counter()
     with log.open("w") as out:
-        proc = subprocess.Popen(
-            args, cwd=ROOT, env=user_env(), stdout=out, stderr=subprocess.STDOUT
-        )
+        proc = subprocess.Popen(args, cwd=cwd, env=user_env(), stdout=out, stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
     proc.returncode = os.waitstatus_to_exitcode(status)
