@@ -55,7 +55,7 @@ MAX_SECONDS = 24 * 3600.0
 #: international customer (the networkx graph of the whole network). The interpreter with
 #: every import takes about 155 MiB (180 MiB with matplotlib). Against the benchmark's five
 #: cases (180 MiB to 1.6 GiB measured) the estimate is 4-18% high; against a million
-#: customers x 120 months end to end (1.11 GiB, ``bench_engine.py``) it is 1.8 GiB.
+#: customers x 120 months end to end (1.11 GiB, ``bench_engine.py``) it is 1.95 GiB.
 BYTES_FIXED = 210 * 2**20
 BYTES_PER_CUSTOMER = 1_750
 BYTES_PER_EDGE = 50
