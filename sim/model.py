@@ -33,6 +33,7 @@ from sim.agents.views import RowViews
 from sim.calendar import date_of, month_index
 from sim.collector import MonthlyCollector
 from sim.config import as_config
+from sim.draws import uniform_at
 from sim.kernels import access as fused_access
 from sim.kernels import demand as fused_demand
 from sim.kernels import learning as fused_learning
@@ -593,13 +594,13 @@ class MarketModel(mesa.Model):
             cfg.detection.sensitivity,
             cfg.detection.link_accounts,
         )
-        linked = on_proxies & (rng.random(n)[a] < p_link)
+        linked = on_proxies & (uniform_at(rng, n, a) < p_link)
         flagged = np.where(linked, accounts, flagged)
         share_flagged = flagged / accounts
         obtained = volume * (1.0 - 0.5 * share_flagged)
         detected = 0.5 * volume * share_flagged
         p_traced = 1.0 - (1.0 - cfg.distillation.attribution) ** flagged  # 0**0 = 1: none flagged
-        traced = on_proxies & (linked | (rng.random(n)[a] < p_traced))
+        traced = on_proxies & (linked | (uniform_at(rng, n, a) < p_traced))
         offence = in_own_account & (flagged > 0)
         p_fp = self._per_customer(
             [
@@ -647,15 +648,14 @@ class MarketModel(mesa.Model):
         escalation = self._per_customer([i.escalation for i in inters])
         terminate_after = self._per_customer([i.terminate_after for i in inters])
         appeal = self._per_customer([i.appeal_months for i in inters], np.int64)
-        draw = self.streams.dynamics.random(pop.size)
-
         # Offences and mistaken flags are rare: update the customers concerned only.
         offence = np.flatnonzero(harvest.offence)
+        draw = uniform_at(self.streams.dynamics, pop.size, offence)
         pop.offences[offence] += 1
         terminate = pop.offences[offence] >= terminate_after[offence]
         pop.terminated[offence[terminate]] = True
         length = detection.suspension_length(
-            pop.offences[offence], base[offence], escalation[offence], draw[offence]
+            pop.offences[offence], base[offence], escalation[offence], draw
         )
         suspend = ~terminate & reach.direct[offence]
         pop.suspended_until[offence[suspend]] = t + length[suspend]
@@ -734,13 +734,14 @@ class MarketModel(mesa.Model):
         pop = self.population
         rng = self.streams.dynamics
         violations = reach.evading & (spend[:, RESELLER] > 0)
-        found = violations & (rng.random(pop.size) < self.us.audit_prob)
-        caught = np.flatnonzero(found)
+        suspects = np.flatnonzero(violations)
+        caught = suspects[uniform_at(rng, pop.size, suspects) < self.us.audit_prob]
+        found = self._scatter(caught, np.ones(caught.size, dtype=bool))
         amounts = fine_amounts(
             spend[caught, RESELLER], self.us.penalty_fixed_usd, self.us.penalty_multiplier
         )
         base = self._per_customer([i.suspension_months for i in self.intermediaries.values()])
-        length = _geometric(base[caught], rng.random(pop.size)[caught])
+        length = _geometric(base[caught], uniform_at(rng, pop.size, caught))
         pop.blocked_until[caught] = t + length
         per_inter = np.bincount(
             pop.intermediary[caught], weights=amounts, minlength=len(self.intermediaries)
