@@ -63,8 +63,10 @@ INVARIANTS: dict[str, str] = {
     "month's start buy nothing directly, blocked ones nothing through shells, and nobody buys "
     "foreign models from a closed channel or when no US model is offered",
     "harvest accounting": "detected harvest never exceeds what was obtained, nor what was "
-    "obtained what was planned; only harvesters run campaigns; flags, offences, exposures and false positives "
-    "fall on the accounts that can carry them; terminations follow enough offences",
+    "obtained what was planned; only harvesters run campaigns, and every campaign figure "
+    "(plan, accounts, proxy cost, harvest, flags) is zero outside the month's campaigns; flags, "
+    "offences, exposures and false positives fall on the accounts that can carry them; "
+    "terminations follow enough offences",
     "rates": "recall and false-positive rates are in [0, 1] where defined and agree with the "
     "month's flags",
 }
@@ -754,12 +756,23 @@ def _harvest(m: _Month) -> None:
         intent=pop.intent,
     )
     m.require(
-        o.campaigns | ((o.planned == 0) & (o.accounts == 0) & (o.proxy_cost == 0)),
+        o.campaigns
+        | (
+            (o.planned == 0)
+            & (o.accounts == 0)
+            & (o.proxy_cost == 0)
+            & (o.obtained == 0)
+            & (o.detected == 0)
+            & (o.flagged_volume == 0)
+        ),
         "harvest accounting",
         campaign=o.campaigns,
         planned=o.planned,
         accounts=o.accounts,
         proxy_cost=o.proxy_cost,
+        obtained=o.obtained,
+        detected=o.detected,
+        flagged_volume=o.flagged_volume,
     )
     m.require(
         ~o.campaigns | (o.accounts >= 1),

@@ -237,18 +237,24 @@ def month_metrics(model: Any, m: MonthOutcome) -> dict[str, float]:
 
     Reads the model's agents and population only to observe them; changes nothing.
     """
+    from sim.kernels.totals import totals
     from sim.mechanisms.capability import gap_months
     from sim.mechanisms.demand import DOMESTIC, FOREIGN
 
     pop, cfg = model.population, model.config
     t = model.month
-    totals = m.spend.sum(axis=0)
-    direct, reseller, dom, inhouse = (float(x) for x in totals)
-    proxies = float(m.proxy_cost.sum())
+    compiled = model.compiled
+    direct, reseller, dom, inhouse, china_receipts, margins = totals(
+        [*(m.spend[:, option] for option in range(4)), m.receipts, m.reseller_margin], compiled
+    )
+    proxies, obtained, planned, detected, accounts, flagged = totals(
+        [m.proxy_cost, m.obtained, m.planned, m.detected, m.accounts, m.flagged_volume],
+        compiled,
+        rows=np.flatnonzero(m.campaigns),  # every campaign figure is zero elsewhere
+    )
     options = direct + reseller + dom + inhouse
     share = lambda x: x / options if options > 0 else 0.0  # noqa: E731
     share_dev = m.served.revenue_share if m.served else 0.0
-    china_receipts = float(m.receipts.sum())
     rev_china = china_receipts * (1.0 - share_dev)
     intl = m.international
     foreign = direct + reseller
@@ -259,10 +265,6 @@ def month_metrics(model: Any, m: MonthOutcome) -> dict[str, float]:
     shadow = max(model.domestic.own, float(pop.own.max()) if pop.size else 0.0)
     gap = gap_months(m.frontier, best, growth)
     gap_without = gap_months(m.frontier, shadow, growth)
-    obtained = float(m.obtained.sum())
-    planned = float(m.planned.sum())
-    detected = float(m.detected.sum())
-    accounts = float(m.accounts.sum())
     own = m.campaigns & (m.accounts <= 1)
     honest = m.using & ~own
     inters = list(model.intermediaries.values())
@@ -283,7 +285,7 @@ def month_metrics(model: Any, m: MonthOutcome) -> dict[str, float]:
         "revenue_developers_international": intl["us_developers"],
         "revenue_chinese_lab": intl["cn_developer"],
         "revenue_domestic": dom,
-        "revenue_resellers": float(m.reseller_margin.sum()) + proxies,
+        "revenue_resellers": margins + proxies,
         "revenue_two_way": intl["spend_chinese"],
         "international_spend_us": intl["spend_us"],
         "international_spend_elsewhere": intl["spend_elsewhere"],
@@ -304,7 +306,7 @@ def month_metrics(model: Any, m: MonthOutcome) -> dict[str, float]:
         "harvested_samples_detected": detected,
         "harvest_prevented_samples": planned - obtained,
         "harvested_tokens": obtained * cfg.distillation.tokens_per_sample,
-        "detection_recall": float(m.flagged_volume.sum()) / planned if planned > 0 else math.nan,
+        "detection_recall": flagged / planned if planned > 0 else math.nan,
         "detection_recall_own_accounts": float(m.flagged_volume[own].sum())
         / float(m.planned[own].sum())
         if m.planned[own].sum() > 0

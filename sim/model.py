@@ -39,6 +39,7 @@ from sim.kernels import demand as fused_demand
 from sim.kernels import learning as fused_learning
 from sim.kernels.demand import DemandTerms
 from sim.kernels.learning import LearningTerms, Stocks
+from sim.kernels.totals import group_sums, totals
 from sim.mechanisms import access, demand, detection, diffusion, distillation
 from sim.mechanisms.capability import adoption
 from sim.mechanisms.demand import RESELLER
@@ -181,6 +182,7 @@ class MarketModel(mesa.Model):
         self._harvesters = np.flatnonzero(self.population.intent > 0)
         self._harvester_intent = self.population.intent[self._harvesters]
         self._harvester_ambition = self._ambition[self._harvesters]
+        self._harvester_budget0 = self.population.budget0[self._harvesters]
         self._quality_weight = cfg.demand.quality_weight * self.population.quality_weight
         self._intermediary = self.population.intermediary.astype(np.intp)
         self._budget_by_intermediary = np.bincount(
@@ -259,6 +261,11 @@ class MarketModel(mesa.Model):
         """The Chinese open-weight lab whose model the intermediary sells abroad."""
         return next(d for d in self.developers.values() if d.home == "CN")
 
+    @property
+    def compiled(self) -> bool:
+        """Whether this run's hot loops use the compiled kernels (:mod:`sim.accel`)."""
+        return self._compiled
+
     @cached_property
     def network(self) -> nx.Graph:
         """The whole network as a typed networkx graph, built on first use
@@ -281,13 +288,13 @@ class MarketModel(mesa.Model):
 
         guards = self._safeguards(served)
         reach = self._access(t, guards)
-        plan = self._plan_campaigns(reach, guards)
+        plan = self._plan_campaigns(reach, self._safeguards(served, self._per_harvester))
         bought = self._demand(served, reach, guards, plan)
         spend, tokens, receipts = bought.spend, bought.tokens, bought.receipts
         harvest = self._detect(plan, guards, tokens)
         self._sanction(t, harvest, reach, guards, plan)
         self._learn(served, harvest, frontier_end)
-        withdrawals = self._developers_respond(served, harvest)
+        withdrawals = self._developers_respond(served, harvest, plan)
         violations, found, fines = self._enforce(t, reach, spend)
         policy_move = self._politics(t, spend, harvest, found)
         objective = self._review_safeguards(t, receipts, fines, served)
@@ -373,16 +380,23 @@ class MarketModel(mesa.Model):
         out[rows] = values
         return out
 
-    def _safeguards(self, served: ModelDeveloper | None) -> Safeguards:
+    def _per_harvester(self, values: list[float], dtype: type = float) -> np.ndarray:
+        """Each harvester's value of an intermediary's setting (read-only, see :meth:`_derived`)."""
+        return self._derived(
+            ("per_harvester", dtype, *values),
+            lambda: np.asarray(values, dtype=dtype)[self.population.intermediary[self._harvesters]],
+        )
+
+    def _safeguards(self, served: ModelDeveloper | None, spread=None) -> Safeguards:
+        """The safeguards each customer faces (``spread=self._per_harvester``: each harvester)."""
+        spread = spread or self._per_customer
         inters = list(self.intermediaries.values())
         return Safeguards(
-            monitoring=self._per_customer([i.monitoring for i in inters]),
-            kyc=self._per_customer([max(i.kyc, self.us.kyc_duty) for i in inters]),
-            channel_open=self._per_customer(
-                [i.channel_open and served is not None for i in inters], bool
-            ),
-            rate_limit=self._per_customer([i.rate_limit for i in inters]),
-            false_reject=self._per_customer([i.false_reject for i in inters]),
+            monitoring=spread([i.monitoring for i in inters]),
+            kyc=spread([max(i.kyc, self.us.kyc_duty) for i in inters]),
+            channel_open=spread([i.channel_open and served is not None for i in inters], bool),
+            rate_limit=spread([i.rate_limit for i in inters]),
+            false_reject=spread([i.false_reject for i in inters]),
         )
 
     def _sector_mask(self, names: list[str]) -> np.ndarray:
@@ -439,7 +453,8 @@ class MarketModel(mesa.Model):
         return Access(restricted, barred, direct, evading)
 
     def _plan_campaigns(self, reach: Access, guards: Safeguards) -> Campaigns:
-        """Harvesters plan this month's extraction and the accounts they spread it over.
+        """Harvesters plan this month's extraction and the accounts they spread it over
+        (``guards``: the safeguards each harvester faces).
 
         A harvester with its own route (direct or a shell) extracts through its account
         until it is shut out or its extraction is exposed; from then on it runs proxy
@@ -451,19 +466,19 @@ class MarketModel(mesa.Model):
         learning = cfg.distillation
         h = self._harvesters
         own_route = reach.direct[h] | reach.evading[h]
-        channel_open = guards.channel_open[h]
+        channel_open = guards.channel_open
         pop.on_proxies[h] |= ~own_route & channel_open
         planned = distillation.campaign_volume(
             self._harvester_intent,
             self._harvester_ambition,
-            guards.monitoring[h],
+            guards.monitoring,
             pop.campaign_risk[h],
             learning.campaign_samples * pop.campaign_scale,
             learning.deterrence,
         )
-        cap = 1.0 + learning.proxy_accounts_max * (1.0 - guards.kyc[h])
+        cap = 1.0 + learning.proxy_accounts_max * (1.0 - guards.kyc)
         if learning.proxy_cost_usd > 0:  # no more accounts than the budget pays for
-            budget = pop.budget0[h] * self.budget_factor
+            budget = self._harvester_budget0 * self.budget_factor
             cap = np.minimum(cap, np.floor(budget / learning.proxy_cost_usd))
         spread = detection.least_exposed_accounts(
             planned, cfg.detection.threshold_samples, cfg.detection.link_accounts
@@ -471,7 +486,7 @@ class MarketModel(mesa.Model):
         use_proxies = pop.on_proxies[h] & (cap >= 2.0)
         accounts = np.floor(np.where(use_proxies, np.clip(spread, 2.0, np.maximum(cap, 2.0)), 1.0))
         active = channel_open & (own_route | use_proxies)
-        capacity = accounts * learning.campaign_samples * (1.0 - guards.rate_limit[h])
+        capacity = accounts * learning.campaign_samples * (1.0 - guards.rate_limit)
         volume = np.where(active, np.minimum(planned, capacity), 0.0)
         active = active & (volume > 0)
         proxies = active & use_proxies
@@ -719,10 +734,14 @@ class MarketModel(mesa.Model):
         )
         self.domestic.advance(frontier, self.teacher, growth, absorbed)
 
-    def _developers_respond(self, served: ModelDeveloper | None, harvest: Harvest) -> int:
+    def _developers_respond(
+        self, served: ModelDeveloper | None, harvest: Harvest, plan: Campaigns
+    ) -> int:
         """The served lab learns of extraction of its model; every lab's pressure decays."""
-        reported = float(harvest.detected.sum())
-        missed = float(harvest.obtained.sum()) - reported
+        reported, obtained = totals(
+            [harvest.detected, harvest.obtained], self._compiled, np.flatnonzero(plan.active)
+        )
+        missed = obtained - reported
         withdrawals = 0
         for dev in self.developers.values():
             mine = dev is served
@@ -771,7 +790,7 @@ class MarketModel(mesa.Model):
         """Each intermediary books its month (objective) and, on review months, climbs."""
         share_dev = served.revenue_share if served else 0.0
         k = len(self.intermediaries)
-        net = np.bincount(self._intermediary, weights=receipts, minlength=k) * (1.0 - share_dev)
+        net = group_sums(self._intermediary, receipts, k, self._compiled) * (1.0 - share_dev)
         budget = self._budget_by_intermediary * self.budget_factor
         pressure = max(
             (d.pressure_ratio for d in self.developers.values() if d.home == "US"), default=0.0

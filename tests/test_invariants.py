@@ -282,6 +282,13 @@ def test_an_honest_firm_running_a_campaign_is_caught(month):
     month.broken("harvest accounting", month.replaced(campaigns=campaigns))
 
 
+def test_a_harvest_outside_the_months_campaigns_is_caught(month):
+    flagged = month.outcome.flagged_volume.copy()
+    flagged[_first(~month.outcome.campaigns)] = 1.0
+    err = month.broken("harvest accounting", month.replaced(flagged_volume=flagged))
+    assert "flagged_volume=1" in str(err)
+
+
 def test_a_recall_that_disagrees_with_the_flags_is_caught(month):
     recall = month.metrics["detection_recall"]
     wrong = recall / 2 if recall > 0 else 0.5

@@ -11,6 +11,7 @@ from sim import accel
 from sim.kernels import access as fused_access
 from sim.kernels import demand as fused_demand
 from sim.kernels import learning as fused_learning
+from sim.kernels import totals as fused_totals
 from sim.kernels.demand import DemandTerms
 from sim.kernels.learning import LearningTerms, Stocks
 from sim.mechanisms import access, demand, diffusion, distillation
@@ -285,6 +286,62 @@ def test_learning_kernel_compiled_and_numpy_give_the_same_bits(rng):
         np.testing.assert_array_equal(x, y)
 
 
+# ---------------------------------------------------------------- totals
+
+# Lengths around numpy's pairwise blocks (8 lanes, 128 values, halving) and the model's sizes.
+LENGTHS = [0, 1, 7, 8, 9, 127, 128, 129, 257, 1000, 8193, 100_000, 123_457]
+
+
+def _summands(rng, n, count=3):
+    """Values spread over many magnitudes and signs, so that the order of additions shows."""
+    return [rng.standard_normal(n) * np.exp(rng.standard_normal(n) * 8) for _ in range(count)]
+
+
+@needs_numba
+@pytest.mark.parametrize("n", LENGTHS)
+def test_compiled_totals_are_numpys_sums_bit_for_bit(rng, n):
+    arrays = _summands(rng, n)
+    spend = np.asfortranarray(rng.standard_normal((n, 4)) * 1e6)  # the month's spend columns
+    arrays += [spend[:, option] for option in range(4)]
+    expected = [float(a.sum()) for a in arrays]
+    assert fused_totals.totals(arrays, compiled=True) == expected
+    assert fused_totals.totals(arrays, compiled=False) == expected
+    assert spend.sum(axis=0).tolist() == expected[-4:]
+
+
+@needs_numba
+@pytest.mark.parametrize("n", LENGTHS[1:])
+def test_totals_of_arrays_zero_outside_known_rows_read_only_those_rows_blocks(rng, n):
+    rows = np.sort(rng.choice(n, max(1, n // 400), replace=False))
+    arrays = [np.zeros(n) for _ in range(3)]
+    for a in arrays:
+        a[rows] = rng.standard_normal(rows.size) * np.exp(rng.standard_normal(rows.size) * 8)
+    expected = [float(a.sum()) for a in arrays]
+    assert fused_totals.totals(arrays, compiled=True, rows=rows) == expected
+    # a value outside the rows is not read: the rows are a promise the caller keeps
+    outside = np.setdiff1d(np.arange(n), rows)
+    if outside.size and n > fused_totals.BLOCK:
+        far = outside[np.abs(outside[:, None] - rows[None, :]).min(axis=1) > fused_totals.BLOCK]
+        if far.size:
+            arrays[0][far[0]] = 1.0
+            assert fused_totals.totals(arrays, compiled=True, rows=rows)[0] == expected[0]
+
+
+@pytest.mark.parametrize("compiled", BOTH)
+@pytest.mark.parametrize("k", [1, 3])
+def test_group_sums_are_bincounts_bit_for_bit(rng, compiled, k):
+    groups = rng.integers(0, k, 50_000).astype(np.intp)
+    weights = _summands(rng, groups.size, 1)[0]
+    expected = np.bincount(groups, weights=weights, minlength=k)
+    got = fused_totals.group_sums(groups, weights, k, compiled)
+    np.testing.assert_array_equal(got, expected)
+    if k == 1:  # one group: the weights added in row order from zero, not pairwise
+        running = 0.0
+        for w in weights.tolist():
+            running += w
+        assert got[0] == running
+
+
 @needs_numba
 def test_compiled_kernels_give_the_same_bits_on_one_thread_and_on_several(rng):
     import numba
@@ -300,7 +357,8 @@ def test_compiled_kernels_give_the_same_bits_on_one_thread_and_on_several(rng):
             learnt = _copy(state)
             stock = fused_learning.learn(t, learnt, weights, has_neighbours, True)
             routes = fused_access.routes(**reach, compiled=True)
-            results.append((stock, *learnt, *_fused_demand(terms, x, True), *routes))
+            sums = np.array(fused_totals.totals(_summands(np.random.default_rng(1), N), True))
+            results.append((stock, *learnt, *_fused_demand(terms, x, True), *routes, sums))
     finally:
         numba.set_num_threads(threads)
     for a, b in zip(*results, strict=True):
