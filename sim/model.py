@@ -37,6 +37,7 @@ from sim.draws import uniform_at
 from sim.kernels import access as fused_access
 from sim.kernels import demand as fused_demand
 from sim.kernels import learning as fused_learning
+from sim.kernels import risk as fused_risk
 from sim.kernels.demand import DemandTerms
 from sim.kernels.learning import LearningTerms, Stocks
 from sim.kernels.totals import group_sums, totals
@@ -689,11 +690,13 @@ class MarketModel(mesa.Model):
         pop.suspension_count[offence] += 1
         pop.suspension_count[fp] += 1
         memory = cfg.distillation.risk_memory
-        own_signal = harvest.account_risk.copy()
-        for sanctioned in (offence, fp):
-            own_signal[sanctioned] = np.maximum(own_signal[sanctioned], 1.0)
-        np.multiply(pop.perceived_risk, memory, out=pop.perceived_risk)
-        pop.perceived_risk += (1.0 - memory) * own_signal
+        # A sanction is a certain loss of the account: its signal is 1 (few customers).
+        sanctioned = np.concatenate((offence, fp))
+        before = pop.perceived_risk[sanctioned]
+        fused_risk.remember(pop.perceived_risk, harvest.account_risk, memory, self._compiled)
+        pop.perceived_risk[sanctioned] = before * memory + (1.0 - memory) * np.maximum(
+            harvest.account_risk[sanctioned], 1.0
+        )
         # Only harvesters plan campaigns, so only theirs is kept up to date.
         h = self._harvesters
         campaign_signal = harvest.campaign_risk
