@@ -237,7 +237,7 @@ def month_metrics(model: Any, m: MonthOutcome) -> dict[str, float]:
 
     Reads the model's agents and population only to observe them; changes nothing.
     """
-    from sim.kernels.totals import Observations, observations, totals
+    from sim.kernels.totals import totals
     from sim.mechanisms.capability import gap_months
     from sim.mechanisms.demand import DOMESTIC, FOREIGN
 
@@ -258,25 +258,11 @@ def month_metrics(model: Any, m: MonthOutcome) -> dict[str, float]:
     rev_china = china_receipts * (1.0 - share_dev)
     intl = m.international
     foreign = direct + reseller
-    seen = (
-        observations(
-            m.spend,
-            pop.capability,
-            pop.own,
-            pop.narrow,
-            pop.received,
-            pop.suspended_until,
-            t,
-            cfg.diffusion.reach_threshold,
-            compiled,
-        )
-        if pop.size
-        else Observations(0.0, 0.0, 0.0, 0, 0, 0)
-    )
-    top = seen.largest_foreign_spend
+    per_buyer = m.spend[:, 0] + m.spend[:, 1]
+    top = float(per_buyer.max()) if per_buyer.size else 0.0
     growth = model.frontier.growth
-    best = max(model.domestic.capability, seen.best_capability)
-    shadow = max(model.domestic.own, seen.best_own_path)
+    best = max(model.domestic.capability, float(pop.capability.max()) if pop.size else 0.0)
+    shadow = max(model.domestic.own, float(pop.own.max()) if pop.size else 0.0)
     gap = gap_months(m.frontier, best, growth)
     gap_without = gap_months(m.frontier, shadow, growth)
     own = m.campaigns & (m.accounts <= 1)
@@ -337,15 +323,18 @@ def month_metrics(model: Any, m: MonthOutcome) -> dict[str, float]:
         "capability_gap_months_no_leakage": gap_without,
         "gap_closed_months": max(gap_without - gap, 0.0),
         "leaked_capability": max(best - shadow, 0.0),
-        "narrow_skill_reach": seen.narrow_skilled / pop.size if pop.size else 0.0,
-        "diffusion_reach": seen.reached / pop.size if pop.size else 0.0,
+        "narrow_skill_reach": np.count_nonzero(pop.narrow >= 0.5) / pop.size if pop.size else 0.0,
+        "diffusion_reach": np.count_nonzero(pop.received >= cfg.diffusion.reach_threshold)
+        / pop.size
+        if pop.size
+        else 0.0,
         "violations": int(np.count_nonzero(m.violations)),
         "violations_detected": int(np.count_nonzero(m.found)),
         "fines": m.fines,
         "suspensions": int(np.count_nonzero(m.offences)),
         "campaigns_exposed": int(np.count_nonzero(m.exposed)),
         "false_positive_suspensions": int(np.count_nonzero(m.false_positives)),
-        "suspended_accounts": seen.suspended,
+        "suspended_accounts": int(np.count_nonzero(pop.suspended_until > t)),
         "terminated_accounts": int(np.count_nonzero(pop.terminated)),
         "model_withdrawals": m.withdrawals,
         "frontier_in_channel": int(model.frontier.in_channel),

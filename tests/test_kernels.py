@@ -343,45 +343,6 @@ def test_group_sums_are_bincounts_bit_for_bit(rng, compiled, k):
         assert got[0] == running
 
 
-def _observed(rng, n):
-    spend = np.asfortranarray(rng.exponential(1e5, (n, 4)) * (rng.random((n, 4)) < 0.6))
-    return dict(
-        spend=spend,
-        capability=rng.random(n),
-        own=rng.random(n) * 0.9,
-        narrow=rng.random(n),
-        received=rng.exponential(5e4, n),
-        suspended_until=rng.integers(-1, 20, n),
-        month=9,
-        reach_threshold=3e4,
-    )
-
-
-@pytest.mark.parametrize("compiled", BOTH)
-@pytest.mark.parametrize("n", [1, 5, 63, 64, 65, 10_000])
-def test_observations_are_the_months_extremes_and_counts(rng, compiled, n):
-    x = _observed(rng, n)
-    seen = fused_totals.observations(**x, compiled=compiled)
-    foreign = x["spend"][:, 0] + x["spend"][:, 1]
-    assert seen.largest_foreign_spend == foreign.max()
-    assert seen.best_capability == x["capability"].max()
-    assert seen.best_own_path == x["own"].max()
-    assert seen.narrow_skilled == np.count_nonzero(x["narrow"] >= 0.5)
-    assert seen.reached == np.count_nonzero(x["received"] >= 3e4)
-    assert seen.suspended == np.count_nonzero(x["suspended_until"] > 9)
-
-
-@needs_numba
-def test_observations_propagate_nan_as_numpys_maxima_do(rng):
-    x = _observed(rng, 1000)
-    x["capability"][[0, 700]] = np.nan
-    x["spend"][999, 1] = np.nan
-    for compiled in (False, True):
-        seen = fused_totals.observations(**x, compiled=compiled)
-        assert np.isnan(seen.best_capability) and np.isnan(seen.largest_foreign_spend)
-        assert seen.best_own_path == x["own"].max()
-
-
 @pytest.mark.parametrize("compiled", BOTH)
 def test_remembered_risk_is_the_memory_update_bit_for_bit(rng, compiled):
     state, signal = rng.random(N), rng.random(N) * (rng.random(N) < 0.3)
@@ -406,12 +367,9 @@ def test_compiled_kernels_give_the_same_bits_on_one_thread_and_on_several(rng):
             stock = fused_learning.learn(t, learnt, weights, has_neighbours, True)
             routes = fused_access.routes(**reach, compiled=True)
             sums = np.array(fused_totals.totals(_summands(np.random.default_rng(1), N), True))
-            seen = np.array(fused_totals.observations(**_observed(np.random.default_rng(2), N)))
             risk = np.random.default_rng(3).random(N)
             fused_risk.remember(risk, np.random.default_rng(4).random(N), 0.7, True)
-            results.append(
-                (stock, *learnt, *_fused_demand(terms, x, True), *routes, sums, seen, risk)
-            )
+            results.append((stock, *learnt, *_fused_demand(terms, x, True), *routes, sums, risk))
     finally:
         numba.set_num_threads(threads)
     for a, b in zip(*results, strict=True):

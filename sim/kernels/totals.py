@@ -1,4 +1,4 @@
-"""The month's totals, extremes and counts over the customers, each as numpy gives it.
+"""The month's totals over the customers, each exactly as numpy gives it.
 
 :func:`totals` sums many arrays at once, each exactly as ``array.sum()`` does: numpy sums a
 float array pairwise, halving it (at a multiple of 8) until a part has at most 128 values,
@@ -10,16 +10,13 @@ is worked out once per length (:func:`_plan`). Arrays that are zero but for a fe
 (the month's campaigns) have only the blocks holding those rows summed: a block of zeros sums
 to zero, and adding zero changes no sum.
 
-:func:`group_sums` is ``np.bincount`` with weights (a running sum in row order), and
-:func:`observations` the maxima and counts the metrics read; maxima and integer counts do
-not depend on the order they are taken in, so its chunks can run on any thread.
+:func:`group_sums` is ``np.bincount`` with weights: a running sum in row order.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import NamedTuple
 
 import numpy as np
 
@@ -63,65 +60,6 @@ def group_sums(
     out = np.zeros(k)
     accel.compiled(_group_sums_loop)(groups, weights, out)
     return out
-
-
-class Observations(NamedTuple):
-    """The month's extremes and counts over the customers, for its metrics."""
-
-    largest_foreign_spend: float
-    best_capability: float
-    best_own_path: float
-    narrow_skilled: int
-    reached: int
-    suspended: int
-
-
-#: Row chunks of :func:`observations` (fixed, so partial results never depend on threads).
-CHUNKS = 64
-
-
-def observations(
-    spend: np.ndarray,
-    capability: np.ndarray,
-    own: np.ndarray,
-    narrow: np.ndarray,
-    received: np.ndarray,
-    suspended_until: np.ndarray,
-    month: int,
-    reach_threshold: float,
-    compiled: bool = False,
-) -> Observations:
-    """The largest foreign spend (direct plus reseller) of a customer, the best capability and
-    own path, and how many customers have a narrow skill of at least 0.5, have received at
-    least ``reach_threshold`` samples, and are suspended after ``month``. Maxima propagate
-    NaN as numpy's do; at least one customer."""
-    if not compiled:
-        return Observations(
-            float((spend[:, 0] + spend[:, 1]).max()),
-            float(capability.max()),
-            float(own.max()),
-            int(np.count_nonzero(narrow >= 0.5)),
-            int(np.count_nonzero(received >= reach_threshold)),
-            int(np.count_nonzero(suspended_until > month)),
-        )
-    bounds = np.linspace(0, capability.shape[0], CHUNKS + 1).astype(np.int64)
-    maxima, counts = np.empty((3, CHUNKS)), np.zeros((3, CHUNKS), dtype=np.int64)
-    accel.compiled(_observations_loop)(
-        spend,
-        capability,
-        own,
-        narrow,
-        received,
-        suspended_until,
-        month,
-        float(reach_threshold),
-        bounds,
-        maxima,
-        counts,
-    )
-    top, best, shadow = (float(np.max(row[bounds[1:] > bounds[:-1]])) for row in maxima)
-    narrow_skilled, reached, suspended = (int(row.sum()) for row in counts)
-    return Observations(top, best, shadow, narrow_skilled, reached, suspended)
 
 
 @lru_cache(maxsize=32)
@@ -205,39 +143,3 @@ def _group_sums_loop(groups, weights, out):
         return
     for i in range(groups.shape[0]):
         out[groups[i]] += weights[i]
-
-
-@accel.parallel
-def _observations_loop(
-    spend,
-    capability,
-    own,
-    narrow,
-    received,
-    suspended_until,
-    month,
-    reach_threshold,
-    bounds,
-    maxima,
-    counts,
-):
-    for c in accel.prange(bounds.shape[0] - 1):
-        lo, hi = bounds[c], bounds[c + 1]
-        if lo == hi:
-            continue
-        top = spend[lo, 0] + spend[lo, 1]
-        best, shadow = capability[lo], own[lo]
-        narrow_skilled = reached = suspended = 0
-        for i in range(lo, hi):
-            foreign = spend[i, 0] + spend[i, 1]
-            if foreign > top or foreign != foreign:  # NaN wins, as in numpy
-                top = foreign if top == top else top
-            if capability[i] > best or capability[i] != capability[i]:
-                best = capability[i] if best == best else best
-            if own[i] > shadow or own[i] != own[i]:
-                shadow = own[i] if shadow == shadow else shadow
-            narrow_skilled += narrow[i] >= 0.5
-            reached += received[i] >= reach_threshold
-            suspended += suspended_until[i] > month
-        maxima[0, c], maxima[1, c], maxima[2, c] = top, best, shadow
-        counts[0, c], counts[1, c], counts[2, c] = narrow_skilled, reached, suspended
