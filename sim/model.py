@@ -344,9 +344,10 @@ class MarketModel(mesa.Model):
     # ------------------------------------------------------------------ phases
 
     def _spread(self, values: list[float]) -> np.ndarray:
-        """Each customer's value of a per-intermediary quantity that changes every month."""
+        """Each customer's value of a per-intermediary quantity that changes every month; with
+        one intermediary, its one value (a length-1 array, which broadcasts)."""
         if len(values) == 1:
-            return np.full(self.population.size, float(values[0]))
+            return np.array([float(values[0])])
         return np.asarray(values, dtype=float)[self.population.intermediary]
 
     def _per_customer(self, values: list[float], dtype: type = float) -> np.ndarray:

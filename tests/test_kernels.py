@@ -154,6 +154,17 @@ def test_demand_kernels_compiled_and_numpy_give_the_same_bits(rng):
 
 
 @pytest.mark.parametrize("compiled", BOTH)
+def test_one_reseller_price_for_all_is_each_customer_paying_it(rng, compiled):
+    terms, x = _terms(rng), _demand_inputs(rng)
+    price = float(x["p_reseller"][0])
+    everyone = _fused_demand(terms, dict(x, p_reseller=np.full(N, price)), compiled)
+    one = _fused_demand(terms, dict(x, p_reseller=np.array([price])), compiled)
+    for a, b in zip(everyone, one, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert (one[1][:, RESELLER] > 0).any()  # the reseller's price was used
+
+
+@pytest.mark.parametrize("compiled", BOTH)
 def test_demand_kernels_are_the_demand_mechanisms(rng, compiled):
     terms, x = _terms(rng), _demand_inputs(rng)
     n = x["capability"].size

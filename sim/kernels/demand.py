@@ -72,7 +72,8 @@ def utility_gaps(
 
     ``U_io = bq_i log q_io - bp log p_io - br risk_io + asc_o`` (:func:`~sim.mechanisms.demand.utilities`),
     with the foreign risk ``disapproval + perceived_i + withdrawal`` and the reseller's that
-    plus the penalty term; domestic and in-house are always available.
+    plus the penalty term; domestic and in-house are always available. ``log_p_reseller`` is
+    each customer's, or one for all (length 1).
     """
     out = np.empty((log_q_inhouse.shape[0], 4))
     body = accel.compiled(_gaps_loop) if compiled else _gaps_numpy
@@ -103,7 +104,8 @@ def spend_from_weights(
     ``spend = budget * shares`` (column-major, like ``spend_total``, to which it is added),
     tokens bought (``spend / price * 1e6`` over foreign and reseller), the intermediary's
     receipts (foreign spend plus reseller spend at list price) and the resellers' margin.
-    ``weights`` may be used as scratch space.
+    ``price_reseller`` is each customer's, or one for all (length 1). ``weights`` may be used
+    as scratch space.
     """
     n = weights.shape[0]
     spend = np.empty((n, 4), order="F")
@@ -215,13 +217,17 @@ def _gaps_loop(t, log_q_inhouse, log_p_reseller, qw, perceived, direct, evading,
     p_served = t.price_weight * t.log_p_served
     p_domestic = t.price_weight * t.log_p_domestic
     p_inhouse = t.price_weight * t.log_p_inhouse
+    # A stride of 0 reads the one price for all (unsigned, as numba's loop index).
+    stride = np.uint64(1) if log_p_reseller.shape[0] > 1 else np.uint64(0)
     for i in accel.prange(out.shape[0]):
         risk_foreign = t.disapproval + (perceived[i] + t.withdrawal_risk)
         risk_reseller = risk_foreign + t.penalty
         served = qw[i] * t.log_q_served
         foreign = (served - p_served - t.risk_weight * risk_foreign) + t.asc_foreign
         reseller = (
-            served - t.price_weight * log_p_reseller[i] - t.risk_weight * risk_reseller
+            served
+            - t.price_weight * log_p_reseller[i * stride]
+            - t.risk_weight * risk_reseller
         ) + t.asc_reseller
         domestic = (qw[i] * t.log_q_domestic - p_domestic) + t.asc_domestic
         inhouse = (qw[i] * log_q_inhouse[i] - p_inhouse) + t.asc_inhouse
@@ -253,6 +259,8 @@ def _spend_loop(
     receipts,
     margin,
 ):
+    # A stride of 0 reads the one price for all (unsigned, as numba's loop index).
+    stride = np.uint64(1) if price_reseller.shape[0] > 1 else np.uint64(0)
     for i in accel.prange(w.shape[0]):
         w0 = w[i, 0] if direct[i] else 0.0
         w1 = w[i, 1] if evading[i] else 0.0
@@ -283,7 +291,8 @@ def _spend_loop(
         spend_total[i, 1] += s1
         spend_total[i, 2] += s2
         spend_total[i, 3] += s3
-        tokens[i] = s0 / price_served * 1e6 + s1 / price_reseller[i] * 1e6
-        at_list = s1 * price_served / price_reseller[i]
+        p_reseller = price_reseller[i * stride]
+        tokens[i] = s0 / price_served * 1e6 + s1 / p_reseller * 1e6
+        at_list = s1 * price_served / p_reseller
         receipts[i] = s0 + at_list
         margin[i] = s1 - at_list
