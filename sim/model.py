@@ -120,6 +120,7 @@ class Harvest:
     false_positive: np.ndarray
     account_risk: np.ndarray
     campaign_risk: np.ndarray
+    using: np.ndarray
 
 
 class MarketModel(mesa.Model):
@@ -317,7 +318,7 @@ class MarketModel(mesa.Model):
             offences=harvest.offence,
             exposed=harvest.exposed,
             false_positives=harvest.false_positive,
-            using=tokens > 0,
+            using=harvest.using,
             frontier=frontier_end,
             restricted=reach.restricted,
             violations=violations,
@@ -629,12 +630,12 @@ class MarketModel(mesa.Model):
                 for i in self.intermediaries.values()
             ]
         )
-        using = tokens > 0
-        honest_account = using.copy()
-        honest_account[a[in_own_account]] = False
-        false_positive = honest_account & (rng.random(n) < p_fp)
-        account_risk = p_fp * using
-        account_risk[a[in_own_account]] = p_account[in_own_account]
+        using, false_positive, account_risk = fused_risk.account_flags(
+            tokens, rng.random(n), p_fp, self._compiled
+        )
+        own = a[in_own_account]  # harvesters' own accounts: flagged only by the detector
+        false_positive[own] = False
+        account_risk[own] = p_account[in_own_account]
         trace_risk = 1.0 - (1.0 - p_link[on_proxies]) * np.exp(
             accounts[on_proxies] * np.log1p(-p_account[on_proxies] * cfg.distillation.attribution)
         )
@@ -649,6 +650,7 @@ class MarketModel(mesa.Model):
             false_positive,
             account_risk,
             campaign_risk,
+            using,
         )
 
     def _sanction(

@@ -354,6 +354,21 @@ def test_group_sums_are_bincounts_bit_for_bit(rng, compiled, k):
         assert got[0] == running
 
 
+def _accounts(rng, n=N):
+    tokens = np.where(rng.random(n) < 0.7, rng.exponential(1e6, n), 0.0)
+    return tokens, rng.random(n), rng.choice([0.0, 0.004, 0.3], n)
+
+
+@pytest.mark.parametrize("compiled", BOTH)
+def test_account_flags_fall_on_users_at_their_false_positive_rate(rng, compiled):
+    tokens, draw, p_fp = _accounts(rng)
+    using, flagged, risk = fused_risk.account_flags(tokens, draw, p_fp, compiled)
+    np.testing.assert_array_equal(using, tokens > 0)
+    np.testing.assert_array_equal(flagged, (tokens > 0) & (draw < p_fp))
+    np.testing.assert_array_equal(risk, np.where(tokens > 0, p_fp, 0.0))
+    assert flagged.any() and (using & ~flagged).any()
+
+
 @pytest.mark.parametrize("compiled", BOTH)
 def test_remembered_risk_is_the_memory_update_bit_for_bit(rng, compiled):
     state, signal = rng.random(N), rng.random(N) * (rng.random(N) < 0.3)
@@ -380,7 +395,10 @@ def test_compiled_kernels_give_the_same_bits_on_one_thread_and_on_several(rng):
             sums = np.array(fused_totals.totals(_summands(np.random.default_rng(1), N), True))
             risk = np.random.default_rng(3).random(N)
             fused_risk.remember(risk, np.random.default_rng(4).random(N), 0.7, True)
-            results.append((stock, *learnt, *_fused_demand(terms, x, True), *routes, sums, risk))
+            flags = fused_risk.account_flags(*_accounts(np.random.default_rng(5)), True)
+            results.append(
+                (stock, *learnt, *_fused_demand(terms, x, True), *routes, sums, risk, *flags)
+            )
     finally:
         numba.set_num_threads(threads)
     for a, b in zip(*results, strict=True):

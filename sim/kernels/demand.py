@@ -225,9 +225,7 @@ def _gaps_loop(t, log_q_inhouse, log_p_reseller, qw, perceived, direct, evading,
         served = qw[i] * t.log_q_served
         foreign = (served - p_served - t.risk_weight * risk_foreign) + t.asc_foreign
         reseller = (
-            served
-            - t.price_weight * log_p_reseller[i * stride]
-            - t.risk_weight * risk_reseller
+            served - t.price_weight * log_p_reseller[i * stride] - t.risk_weight * risk_reseller
         ) + t.asc_reseller
         domestic = (qw[i] * t.log_q_domestic - p_domestic) + t.asc_domestic
         inhouse = (qw[i] * log_q_inhouse[i] - p_inhouse) + t.asc_inhouse
