@@ -775,7 +775,7 @@ class MarketModel(mesa.Model):
         return violations, found, float(amounts.sum())
 
     def _politics(self, t: int, spend: np.ndarray, harvest: Harvest, found: np.ndarray) -> bool:
-        incidents = int(harvest.exposed.sum() + found.sum())
+        incidents = np.count_nonzero(harvest.exposed) + np.count_nonzero(found)
         public = int(self.streams.dynamics.binomial(incidents, self.config.politics.publicity))
         self.us.attention = attention_update(
             self.us.attention,
