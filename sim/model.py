@@ -85,12 +85,14 @@ class Access:
 
 @dataclass
 class Campaigns:
-    """This month's extraction plans: volume, accounts used, and their cost."""
+    """This month's extraction plans: volume, accounts used, and their cost (one value per
+    customer, zero outside the campaigns), and the campaigns' rows (ascending)."""
 
     active: np.ndarray
     volume: np.ndarray
     accounts: np.ndarray
     proxy_cost: np.ndarray
+    rows: np.ndarray
 
 
 @dataclass
@@ -295,7 +297,7 @@ class MarketModel(mesa.Model):
         spend, tokens, receipts = bought.spend, bought.tokens, bought.receipts
         harvest = self._detect(plan, guards, tokens)
         self._sanction(t, harvest, reach, guards, plan)
-        self._learn(served, harvest, frontier_end)
+        self._learn(served, harvest, plan, frontier_end)
         withdrawals = self._developers_respond(served, harvest, plan)
         violations, found, fines = self._enforce(t, reach, spend)
         policy_move = self._politics(t, spend, harvest, found)
@@ -492,12 +494,15 @@ class MarketModel(mesa.Model):
         capacity = accounts * learning.campaign_samples * (1.0 - guards.rate_limit)
         volume = np.where(active, np.minimum(planned, capacity), 0.0)
         active = active & (volume > 0)
-        proxies = active & use_proxies
+        proxies = use_proxies[active]
+        accounts = accounts[active]
+        rows = h[active]
         return Campaigns(
-            self._scatter(h, active),
-            self._scatter(h, volume),
-            self._scatter(h, np.where(active, accounts, 0.0)),
-            self._scatter(h, np.where(proxies, accounts * learning.proxy_cost_usd, 0.0)),
+            self._scatter(rows, np.ones(rows.size, dtype=bool)),
+            self._scatter(rows, volume[active]),
+            self._scatter(rows, accounts),
+            self._scatter(rows, np.where(proxies, accounts * learning.proxy_cost_usd, 0.0)),
+            rows,
         )
 
     def _demand(
@@ -595,7 +600,7 @@ class MarketModel(mesa.Model):
         n = pop.size
         # Campaigns are a few customers: work on them only (``a``), then spread the results
         # over all customers. Every customer still gets its draws, in the same order.
-        a = np.flatnonzero(plan.active)
+        a = plan.rows
         volume, accounts, monitoring = plan.volume[a], plan.accounts[a], guards.monitoring[a]
         p_account = detection.account_detection(
             volume / accounts,
@@ -706,7 +711,9 @@ class MarketModel(mesa.Model):
         np.maximum(campaign_signal, harvest.exposed[h], out=campaign_signal)
         pop.campaign_risk[h] = memory * pop.campaign_risk[h] + (1.0 - memory) * campaign_signal
 
-    def _learn(self, served: ModelDeveloper | None, harvest: Harvest, frontier: float) -> None:
+    def _learn(
+        self, served: ModelDeveloper | None, harvest: Harvest, plan: Campaigns, frontier: float
+    ) -> None:
         """Sample stocks grow and diffuse; each party's head start (months) follows from its
         stock and the teacher's lead over its own path; capabilities are the own paths plus
         the head start (customers, then domestic providers). The own paths are the shadow
@@ -716,8 +723,7 @@ class MarketModel(mesa.Model):
         growth = self.frontier.growth
         if served is not None:
             self.teacher = served.capability(self.month)
-        h = self._harvesters
-        pop.samples[h] += harvest.obtained[h]
+        pop.samples[plan.rows] += harvest.obtained[plan.rows]  # nothing obtained elsewhere
         stock = fused_learning.learn(
             LearningTerms(
                 rate=float(cfg.diffusion.rate),
@@ -744,9 +750,7 @@ class MarketModel(mesa.Model):
         self, served: ModelDeveloper | None, harvest: Harvest, plan: Campaigns
     ) -> int:
         """The served lab learns of extraction of its model; every lab's pressure decays."""
-        reported, obtained = totals(
-            [harvest.detected, harvest.obtained], self._compiled, np.flatnonzero(plan.active)
-        )
+        reported, obtained = totals([harvest.detected, harvest.obtained], self._compiled, plan.rows)
         missed = obtained - reported
         withdrawals = 0
         for dev in self.developers.values():
