@@ -33,6 +33,10 @@ def uniform_at(rng: np.random.Generator, n: int, rows: np.ndarray) -> np.ndarray
     values = np.empty(rows.size)
     position = 0
     for k, row in enumerate(rows.tolist()):
+        if row < position or row >= n:
+            raise ValueError(
+                f"rows must be ascending, unique and below {n}; got {row} after {position - 1}"
+            )
         if row > position:
             bits.advance(row - position)
         values[k] = rng.random()

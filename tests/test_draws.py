@@ -62,3 +62,9 @@ def test_few_rows_are_jumped_to_rather_than_drawn_in_a_block():
     rng.sizes.clear()
     uniform_at(rng, N, _rows("many", N))
     assert rng.sizes == [N]
+
+
+@pytest.mark.parametrize("rows", [[5, 5], [9, 3], [N]])
+def test_rows_out_of_order_or_range_are_refused(rows):
+    with pytest.raises(ValueError, match="ascending, unique and below"):
+        uniform_at(np.random.default_rng(1), N, np.array(rows))
