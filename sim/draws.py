@@ -17,26 +17,29 @@ import numpy as np
 #: cost about 2-3 us from Python, a draw inside a block about 3-5 ns (2-core Xeon, PCG64).
 SPARSE_RATIO = 1024
 
+#: Bit generators whose ``advance(k)`` skips exactly ``k`` doubles (Philox's steps are blocks
+#: of four outputs; MT19937 and SFC64 cannot jump).
+ONE_STEP_PER_DOUBLE = (np.random.PCG64, np.random.PCG64DXSM)
+
 
 def uniform_at(rng: np.random.Generator, n: int, rows: np.ndarray) -> np.ndarray:
     """``rng.random(n)[rows]``, leaving ``rng`` in the same state, for ascending unique ``rows``.
 
-    With many rows (more than ``n / SPARSE_RATIO``) or a generator that cannot jump, this is
-    exactly ``rng.random(n)[rows]``. Otherwise it jumps to each row's draw, takes it, and
-    jumps to the end of the block; a half-used 32-bit draw the generator holds (which
-    ``advance`` would discard) is put back.
+    With many rows (more than ``n / SPARSE_RATIO``) or a generator whose ``advance`` is not
+    one step per double (only PCG64 and PCG64DXSM jump here), this is exactly
+    ``rng.random(n)[rows]``. Otherwise it jumps to each row's draw, takes it, and jumps to
+    the end of the block; a half-used 32-bit draw the generator holds (which ``advance``
+    would discard) is put back. Rows out of order or range are refused before any draw.
     """
     bits = rng.bit_generator
-    if rows.size * SPARSE_RATIO > n or not hasattr(bits, "advance"):
+    if rows.size * SPARSE_RATIO > n or not isinstance(bits, ONE_STEP_PER_DOUBLE):
         return rng.random(n)[rows]
+    if rows.size and (rows[0] < 0 or rows[-1] >= n or (np.diff(rows) <= 0).any()):
+        raise ValueError(f"rows must be ascending, unique and in [0, {n}): got {rows}")
     state = bits.state
     values = np.empty(rows.size)
     position = 0
     for k, row in enumerate(rows.tolist()):
-        if row < position or row >= n:
-            raise ValueError(
-                f"rows must be ascending, unique and below {n}; got {row} after {position - 1}"
-            )
         if row > position:
             bits.advance(row - position)
         values[k] = rng.random()

@@ -64,7 +64,18 @@ def test_few_rows_are_jumped_to_rather_than_drawn_in_a_block():
     assert rng.sizes == [N]
 
 
-@pytest.mark.parametrize("rows", [[5, 5], [9, 3], [N]])
-def test_rows_out_of_order_or_range_are_refused(rows):
-    with pytest.raises(ValueError, match="ascending, unique and below"):
-        uniform_at(np.random.default_rng(1), N, np.array(rows))
+@pytest.mark.parametrize("rows", [[5, 5], [9, 3], [N], [-1, 4]])
+def test_rows_out_of_order_or_range_are_refused_before_any_draw(rows):
+    rng = np.random.default_rng(1)
+    before = rng.bit_generator.state
+    with pytest.raises(ValueError, match="ascending, unique and in"):
+        uniform_at(rng, N, np.array(rows))
+    assert rng.bit_generator.state == before
+
+
+@pytest.mark.parametrize("bits", [np.random.PCG64DXSM, np.random.Philox, np.random.SFC64])
+def test_other_generators_get_a_blocks_draws_too(bits):
+    rows = _rows("adjacent", N)
+    block, jumped = np.random.Generator(bits(5)), np.random.Generator(bits(5))
+    np.testing.assert_array_equal(uniform_at(jumped, N, rows), block.random(N)[rows])
+    np.testing.assert_array_equal(jumped.random(4), block.random(4))

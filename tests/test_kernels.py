@@ -339,6 +339,15 @@ def test_totals_of_arrays_zero_outside_known_rows_read_only_those_rows_blocks(rn
             assert fused_totals.totals(arrays, compiled=True, rows=rows)[0] == expected[0]
 
 
+@needs_numba
+def test_totals_refuse_arrays_of_other_lengths_and_take_read_only_ones(rng):
+    a, b = _summands(rng, 1000, 2)
+    with pytest.raises(ValueError, match="one length"):
+        fused_totals.totals([a, b[:500]], compiled=True)
+    b.flags.writeable = False
+    assert fused_totals.totals([a, b], compiled=True) == [float(a.sum()), float(b.sum())]
+
+
 @pytest.mark.parametrize("compiled", BOTH)
 @pytest.mark.parametrize("k", [1, 3])
 def test_group_sums_are_bincounts_bit_for_bit(rng, compiled, k):

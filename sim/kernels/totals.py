@@ -32,17 +32,26 @@ def totals(
     """``[float(a.sum()) for a in arrays]`` for 1-D float64 arrays of one length.
 
     ``rows``, when given, are ascending positions outside which every array holds only
-    (positive) zeros: the compiled body then sums only the blocks that hold those rows, as
-    every other block sums to zero. The numpy body ignores it.
+    zeros: the compiled body then sums only the blocks that hold those rows, as every other
+    block sums to zero. That is a promise the caller keeps (the model's campaign figures, an
+    invariant checked with ``check.invariants``): a value outside the rows' blocks is not
+    read. The numpy body ignores ``rows``.
     """
     if not compiled:
         return [float(a.sum()) for a in arrays]
-    starts, program = _plan(arrays[0].shape[0])
+    n = arrays[0].shape[0]
+    if any(a.ndim != 1 or a.shape[0] != n for a in arrays):
+        raise ValueError(f"totals: 1-D arrays of one length, got {[a.shape for a in arrays]}")
+    starts, program = _plan(n)
     if rows is None:
         touched = np.arange(starts.size - 1)
     else:
         touched = np.unique(np.searchsorted(starts, rows, side="right") - 1)
-    columns = tuple(np.ascontiguousarray(a, dtype=float) for a in arrays)
+    # One array type for numba's tuple: contiguous, float, writeable (a read-only one is copied).
+    columns = tuple(
+        c if c.flags.writeable else c.copy()
+        for c in (np.ascontiguousarray(a, dtype=float) for a in arrays)
+    )
     blocks = np.zeros((len(columns), starts.size - 1))
     out = np.empty(len(columns))
     accel.compiled(_block_sums_loop)(columns, starts, touched, blocks)
