@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import multiprocessing
 import sys
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -247,7 +248,9 @@ def measure_all(seeds: range, overrides: tuple[str, ...] = (), jobs: int = 1) ->
     """Target values by seed (rows) and target (columns)."""
     tasks = [(s, tuple(overrides)) for s in seeds]
     if jobs > 1:
-        with ProcessPoolExecutor(jobs) as pool:
+        # spawn, not fork: a forked child inherits the parent's thread pools (numba's OpenMP,
+        # BLAS) in whatever state they were, which can hang it.
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
             rows = list(pool.map(_measures, tasks))
     else:
         rows = [_measures(t) for t in tasks]

@@ -128,3 +128,13 @@ def test_the_committed_calibration_table_is_what_the_code_produces(tmp_path):
     )
     assert (tmp_path / "calibration.csv").is_file()
     assert table in out.stdout.strip()  # number for number
+
+
+@pytest.mark.slow
+def test_calibration_targets_are_the_same_measured_in_parallel():
+    from sim.calibrate import measure_all
+
+    serial = measure_all(range(2), jobs=1)
+    parallel = measure_all(range(2), jobs=2)
+    assert serial.shape == (2, len(TARGETS))
+    np.testing.assert_array_equal(parallel, serial)
