@@ -14,7 +14,8 @@ carries Hydra's ``+`` or ``++``. The rules for an override:
 - a config-group choice (``scenario=NAME``, ``+sweep=NAME``) is a plain name, never a path,
   and so is ``scenario.name`` (it names the run's folder);
 - only entries of mappings and lists can be removed (``~intermediaries.second``), and a
-  mapping cannot be set to ``{}`` (a merge would silently keep its entries);
+  mapping or a section cannot be set to ``{}`` (a merge would silently keep its entries or
+  fields);
 - numbers are finite and within :data:`sim.limits.MAX_MAGNITUDE`.
 """
 

@@ -45,7 +45,7 @@ DIRECTIONS = ("higher", "lower")
 REFUSED_KEY = "__refused__"
 
 #: Mappings that may be empty (every other mapping of the schema needs an entry).
-MAY_BE_EMPTY = ("scenario.expect",)
+MAY_BE_EMPTY = ("scenario", "scenario.expect")
 
 #: Seeds may exceed MAX_MAGNITUDE (any non-negative integer seeds a SeedSequence) up to this.
 MAX_SEED = 2**128
@@ -162,22 +162,32 @@ def _leaf_problems(value: Any, key: str, problems: list[str]) -> None:
         )
 
 
-def plain_problems(data: Any, tp: Any = Config, key: str = "", *, files: bool = False) -> list[str]:
+def plain_problems(
+    data: Any, tp: Any = Config, key: str = "", *, files: bool = False, adds_entries: bool = False
+) -> list[str]:
     """Problems of plain config data (dicts, lists, scalars) against the schema type ``tp``:
-    unknown keys, interpolations, non-finite or oversized numbers and, with ``files``, empty
-    mappings (which a merge would silently ignore)."""
+    unknown keys, interpolations, non-finite or oversized numbers and, with ``files``, values
+    set to ``{}`` that a merge would silently ignore: a mapping's (its default entries stay)
+    and a section's (its fields keep their values). With ``adds_entries`` (a scenario file,
+    which may add entries) an entry of a mapping may be ``{}``: a new entry with its defaults.
+    """
     problems: list[str] = []
-    _walk(data, tp, key, problems, files)
+    _walk(data, tp, key, problems, files, adds_entries and key == "")
     return problems
 
 
-def _walk(value: Any, tp: Any, key: str, problems: list[str], files: bool) -> None:
+def _walk(
+    value: Any, tp: Any, key: str, problems: list[str], files: bool, adds: bool, entry: bool = False
+) -> None:
     tp = _unwrap(tp)
     if isinstance(value, dict) and (dataclasses.is_dataclass(tp) or is_mapping(tp)):
-        if files and is_mapping(tp) and not value and key not in MAY_BE_EMPTY:
+        if files and not value and key not in MAY_BE_EMPTY and not (adds and entry):
             problems.append(
                 f"{key} = {{}}: at least one entry is required (an empty mapping would "
                 "leave the default entries in place)"
+                if is_mapping(tp)
+                else f"{key} = {{}}: a section set to {{}} changes nothing (its fields keep "
+                f"their values); set the fields themselves, e.g. {key}.FIELD=VALUE"
             )
         for name, item in value.items():
             sub = f"{key}.{name}" if key else str(name)
@@ -185,10 +195,10 @@ def _walk(value: Any, tp: Any, key: str, problems: list[str], files: bool) -> No
             if error is not None:
                 problems.append(f"{sub} = {_short(item)}: {error}")
             else:
-                _walk(item, child, sub, problems, files)
+                _walk(item, child, sub, problems, files, adds, entry=is_mapping(tp))
     elif isinstance(value, list) and typing.get_origin(tp) is list:
         for i, item in enumerate(value):
-            _walk(item, typing.get_args(tp)[0], f"{key}.{i}", problems, files)
+            _walk(item, typing.get_args(tp)[0], f"{key}.{i}", problems, files, adds)
     else:
         _leaf_problems(value, key, problems)
 

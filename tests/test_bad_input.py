@@ -47,6 +47,8 @@ OVERRIDES = [
     ("plus_misspelt_key", ["+horizont=3"], ["horizont", "did you mean 'horizon'"]),
     ("unknown_key", ["customers.colour=red"], ["customers.colour", "allowed: n,"]),
     ("empty_sectors", ["customers.sectors={}"], ["customers.sectors = {}", "at least one"]),
+    ("empty_section", ["customers={}"], ["customers = {}", "changes nothing", "customers.FIELD"]),
+    ("empty_entry", ["intermediaries.azure={}"], ["intermediaries.azure = {}", "changes nothing"]),
     (
         "missing_entry",
         ["developers.acme.growth=0.1"],
@@ -140,6 +142,7 @@ API_CALLS = [
     ("model_unknown_key", lambda tmp: _model(customers__foo=1), ConfigError, ["customers.foo", "unknown key"]),
     ("model_interpolation", lambda tmp: _model(horizon="${now:%Y}"), ConfigError, ["horizon = '${now:%Y}'", "interpolation"]),
     ("model_empty_sectors", lambda tmp: _model(**{"customers.sectors": {}}), ConfigError, ["customers.sectors = {}"]),
+    ("model_empty_section", lambda tmp: _model(us={}), ConfigError, ["us = {}", "changes nothing"]),
     ("model_config_a_dict", lambda tmp: _model({"horizon": 3}), ConfigTypeError, ["config = {'horizon': 3}"]),
     ("model_seed_a_string", lambda tmp: _model(seed="3"), ConfigTypeError, ["seed = '3'"]),
     ("model_name_a_path", lambda tmp: _model(**{"scenario.name": "/tmp/x"}), ConfigError, ["scenario.name = '/tmp/x'", "plain name"]),
@@ -168,6 +171,7 @@ FILES = [
     ("nan_event_value", "scenario:\n  events:\n    - {month: 2, lever: us.rule_level, value: .nan}\n", ["scenario.events.0.value", "nan", "finite"]),
     ("infinite_parameter", "scenario: {}\ncustomers: {budget_total_musd: .inf}\n", ["customers.budget_total_musd", "inf", "finite"]),
     ("empty_sectors", "scenario: {}\ncustomers: {sectors: {}}\n", ["customers.sectors = {}"]),
+    ("empty_section", "scenario: {}\nus: {}\n", ["us = {}", "changes nothing"]),
     ("unknown_key", "scenario: {}\ncustomers: {nn: 5}\n", ["customers.nn", "did you mean 'n'"]),
     ("unknown_outcome", "scenario:\n  expect: {violationz: higher}\n", ["scenario.expect.violationz", "unknown outcome"]),
     ("wrong_type", "scenario: {}\nhorizon: soon\n", ["horizon", "soon"]),
@@ -265,6 +269,15 @@ def test_api_refuses_bad_scenario_files(
         run(scenario=name, output_dir=out)
     _assert_named(str(err.value), [str(file), *words])
     assert not out.exists()
+
+
+def test_a_scenario_file_may_add_an_entry_with_its_defaults(scenario_folder):
+    from sim.config import as_config, compose
+
+    _write_scenario(scenario_folder, "one_more_lab", "scenario: {}\ndevelopers: {other_lab: {}}\n")
+    config = as_config(compose(scenario="one_more_lab"))
+    assert "other_lab" in config.developers
+    assert len(config.developers) == len(as_config(compose()).developers) + 1
 
 
 # ------------------------------------------------------------------------------ command line

@@ -51,7 +51,7 @@ def _checked(text: str, file: str) -> DictConfig:
             f"Scenario file {file}: needs a top-level 'scenario:' block with name, description "
             "and events (see scenarios/baseline.yaml)"
         )
-    problems = plain_problems(data, files=True)
+    problems = plain_problems(data, files=True, adds_entries=True)
     if problems:
         raise ScenarioFileError(f"Scenario file {file}: " + "; ".join(problems))
     name = data["scenario"].get("name")
