@@ -180,13 +180,47 @@ def _entries(scenario: str, path: list[str]) -> set[str] | None:
     return names | set(data if isinstance(data, dict) else ())
 
 
+def _list_length(scenario: str, path: list[str]) -> int | None:
+    """Length of the list at ``path`` in ``scenario`` (its file's list replaces the default
+    one); None when the file cannot be read here (the job will say why)."""
+    from hydra_plugins.sim_scenarios.scenario_file import ScenarioFileError
+    from hydra_plugins.sim_scenarios.scenario_source import load_scenario
+    from sim.paths import scenario_file
+
+    node: Any = Config()
+    for part in path:
+        node = getattr(node, part)
+    file = scenario_file(scenario)
+    if file is None:
+        return None
+    try:
+        data: Any = OmegaConf.to_container(load_scenario(str(file), str(file.parent)))
+    except (ScenarioFileError, OSError):
+        return None
+    for part in path:
+        data = data.get(part) if isinstance(data, dict) else None
+    return len(data) if isinstance(data, list) else len(node)
+
+
 def _missing_entry(key: str, scenarios: list[str]) -> str | None:
-    """For a key inside an entry of a mapping of groups (``developers.NAME.growth``), why the
-    entry does not exist in a chosen scenario: the command line can set an entry's fields
-    but not add an entry (Hydra's advice to add ``+`` does not work for these)."""
+    """For a key inside an entry of a mapping of groups (``developers.NAME.growth``) or of a
+    list (``scenario.events.6.date``), why the entry does not exist in a chosen scenario: the
+    command line can set an entry's fields but not add an entry (Hydra's advice to add ``+``
+    does not work for these)."""
     parts = key.split(".")
     for i in range(1, len(parts)):
         tp = schema_type(".".join(parts[:i]))[0]
+        if is_list(tp) and parts[i].isdigit() and i + 1 < len(parts):
+            for scenario in scenarios:
+                size = _list_length(scenario, parts[:i])
+                if size is not None and int(parts[i]) >= size:
+                    held = f"entries 0 to {size - 1}" if size else "no entries"
+                    return (
+                        f"{'.'.join(parts[: i + 1])}: no entry {parts[i]} in scenario "
+                        f"{scenario!r}, whose {'.'.join(parts[:i])} has {held} (a new entry "
+                        "is added in a scenario file, not on the command line)"
+                    )
+            continue
         if not (is_mapping(tp) and dataclasses.is_dataclass(typing.get_args(tp)[1])):
             continue
         for scenario in scenarios:

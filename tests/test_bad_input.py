@@ -60,6 +60,11 @@ OVERRIDES = [
         ["intermediaries.aws", "no entry 'aws'"],
     ),
     ("remove_parameter", ["~customers.n"], ["customers.n", "cannot be removed"]),
+    (
+        "event_beyond_the_list",
+        ["scenario=tightened_export_rules", "scenario.events.6.date=2028-01"],
+        ["scenario.events.6", "no entry 6", "entries 0 to 5"],
+    ),
     ("infinite_budget", ["customers.budget_total_musd=inf"], ["customers.budget_total_musd = inf"]),
     ("nan_budget", ["customers.budget_total_musd=nan"], ["customers.budget_total_musd = nan"]),
     (
@@ -269,6 +274,15 @@ def test_api_refuses_bad_scenario_files(
         run(scenario=name, output_dir=out)
     _assert_named(str(err.value), [str(file), *words])
     assert not out.exists()
+
+
+def test_an_existing_event_can_be_moved_from_the_command_line():
+    from sim.config import as_config, compose
+
+    config = as_config(
+        compose(scenario="tightened_export_rules", overrides=["scenario.events.5.date=2027-06"])
+    )
+    assert config.scenario.events[5].date == "2027-06"
 
 
 def test_a_scenario_file_may_add_an_entry_with_its_defaults(scenario_folder):
