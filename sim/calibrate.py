@@ -446,6 +446,23 @@ def _flat(cfg) -> dict[str, float]:
     return {k: float(OmegaConf.select(node, k)) for k in FREE}
 
 
+def option_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with the parsed options, checked before any run: a count below 1 or an
+    ``--out`` that is a file; None when all is well."""
+    from sim.sweep.compare import out_folder_problem
+
+    for option, value in (
+        ("--seeds", args.seeds),
+        ("--fit-seeds", args.fit_seeds),
+        ("--maxiter", args.maxiter),
+        ("--jobs", args.jobs),
+    ):
+        if value < 1:
+            return f"{option} {value}: must be a whole number of at least 1"
+    problem = out_folder_problem(args.out)
+    return f"--out {args.out}: {problem}" if problem else None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(
@@ -462,8 +479,9 @@ def main(argv: list[str] | None = None) -> int:
         "--docs", action="store_true", help="also write docs/calibration.md (the committed page)"
     )
     args = parser.parse_args(argv)
-    if args.seeds < 1:
-        parser.error(f"--seeds = {args.seeds}: must be at least 1")
+    problem = option_problem(args)
+    if problem:
+        parser.error(problem)
     fitted_now: tuple[str, ...] = ()  # the schema read sim/fitted.json before this fit
     if args.fit:
         previous = json.loads(FITTED.read_text()) if FITTED.exists() else {}

@@ -42,23 +42,46 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def input_problem(paths: list[Path], out: Path) -> str | None:
+    """What is wrong with the folders to compare or ``--out``, checked before any work: a
+    path that is missing, is not a folder or holds no run; an ``--out`` that is a file."""
+    from sim.sweep.compare import out_folder_problem
+    from sim.sweep.run_folders import MARKERS, discover
+
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        return f"no such folder: {', '.join(map(str, missing))}"
+    files = [p for p in paths if not p.is_dir()]
+    if files:
+        return f"not a folder: {', '.join(map(str, files))} (give run or sweep folders)"
+    if problem := out_folder_problem(out):
+        return f"--out {out}: {problem}"
+    empty = [p for p in paths if not discover([p]).folders]
+    if empty:
+        return (
+            f"no runs in {', '.join(map(str, empty))}: a run folder holds "
+            f"{' or '.join(MARKERS)} (links to folders are not followed)"
+        )
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point; returns the exit code."""
     cli = parser()
     args = cli.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    missing = [p for p in args.paths if not p.exists()]
-    if missing:
-        cli.error(f"no such folder: {', '.join(map(str, missing))}")
     from sim.results import StorageError
     from sim.sweep.compare import compare
     from sim.sweep.lock import is_locked
 
+    out = args.out or args.paths[0] / "comparison"
+    problem = input_problem(args.paths, out)
+    if problem:
+        cli.error(problem)
     for path in args.paths:
         holder = is_locked(path)
         if holder:
             print(f"Note: a sweep is still running in {path} ({holder}); comparing it part-way.")
-    out = args.out or args.paths[0] / "comparison"
     try:
         result = compare(args.paths, out, plots=not args.no_plots)
     except StorageError as e:

@@ -154,6 +154,23 @@ def settings_from(args: argparse.Namespace):
     )
 
 
+def option_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with the paths given as options, checked before any work: an ``--out``
+    that is a file, a ``--morris`` or ``--policy-file`` that is not a file."""
+    from sim.sweep.compare import out_folder_problem
+
+    if args.command != "space" and args.out is not None:
+        problem = out_folder_problem(args.out)
+        if problem:
+            return f"--out {args.out}: {problem}"
+    for option in ("morris", "policy_file"):
+        path = getattr(args, option, None)
+        if path is not None and not path.is_file():
+            what = "is not a file" if path.exists() else "no such file"
+            return f"--{option.replace('_', '-')} {path}: {what}"
+    return None
+
+
 def run_command(args: argparse.Namespace) -> Path:
     """Run the chosen analysis; returns its output folder."""
     settings = settings_from(args)
@@ -216,7 +233,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    problem = option_problem(args)
+    if problem:
+        parser.error(problem)
     try:
         import SALib  # noqa: F401
 

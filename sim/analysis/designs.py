@@ -203,6 +203,14 @@ class DesignBuilder:
             self._templates[key] = cfg
         return self._templates[key]
 
+    def common_config(self) -> DictConfig:
+        """The validated config every design starts from: the default scenario with the
+        common settings; raises ConfigError naming what is refused."""
+        try:
+            return self._prepare_one(-1, dict(self.common)).config
+        except ConfigError as e:
+            raise ConfigError(f"settings for every design refused, nothing was run: {e}") from None
+
     def prepare(self, designs: Sequence[Mapping[str, Any]]) -> list[PreparedDesign]:
         """Check every design and build its config; raise one ConfigError listing all problems."""
         if isinstance(designs, Mapping) or not isinstance(designs, Sequence | np.ndarray):
@@ -210,12 +218,7 @@ class DesignBuilder:
                 f"designs must be a list of dicts (one per design), got {type(designs).__name__}"
             )
         if self.common and not self._common_checked:
-            try:
-                self._prepare_one(-1, dict(self.common))
-            except ConfigError as e:
-                raise ConfigError(
-                    f"settings for every design refused, nothing was run: {e}"
-                ) from None
+            self.common_config()
             self._common_checked = True
         problems: dict[str, list[int]] = {}
         prepared: list[PreparedDesign] = []

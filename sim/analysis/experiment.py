@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sim.analysis.designs import DesignBuilder
 from sim.analysis.runs import Runner, design_means, seed_list
 from sim.analysis.space import CATEGORICAL, ExperimentSpace, Factor, declare_space
 from sim.results import atomic_write, parquet_available, write_table
@@ -47,11 +48,33 @@ class Settings:
     def __post_init__(self) -> None:
         self.out = Path(self.out)
         self.seeds = seed_list(self.seeds)
-        if isinstance(self.sample_seed, bool) or not isinstance(self.sample_seed, int):
+        seed = self.sample_seed
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise ConfigError(f"sample_seed = {self.sample_seed!r}: a whole number >= 0")
 
+    def check(self) -> None:
+        """Refuse, once and before any design is drawn, what would be wrong in every design
+        alike: the scenario, the common settings, a lever month outside the runs' horizon
+        (the scenario's, or the one set in ``common``). Raises ConfigError."""
+        key = repr((self.scenario, self.common, self.lever_month, self.outcomes))
+        if getattr(self, "_checked", None) == key:
+            return
+        declare_space(lever_month=self.lever_month, outcomes=self.outcomes)
+        builder = DesignBuilder(common=self.common, scenario=self.scenario)
+        horizon = int(builder.common_config().horizon)
+        if self.lever_month >= horizon:
+            source = "horizon set for every run" if "horizon" in self.common else "its horizon"
+            raise ConfigError(
+                f"lever_month = {self.lever_month}: past the end of the runs, which last "
+                f"{horizon} months (scenario {self.scenario}, {source}); "
+                f"allowed 0..{horizon - 1}"
+            )
+        self._checked = key
+
     def space(self) -> ExperimentSpace:
-        """The experiment space for these settings (levers at ``lever_month``)."""
+        """The experiment space for these settings (levers at ``lever_month``), after
+        :meth:`check`."""
+        self.check()
         return declare_space(lever_month=self.lever_month, outcomes=self.outcomes)
 
     def runner(self) -> Runner:

@@ -194,6 +194,8 @@ def run(
         raise ConfigError(f"min_density = {min_density}: a share in (0, 1]")
     if not 0 < mass_min < 1:
         raise ConfigError(f"mass_min = {mass_min}: a share in (0, 1)")
+    if isinstance(boxes, bool) or not isinstance(boxes, int) or boxes < 1:
+        raise ConfigError(f"boxes = {boxes!r}: a whole number >= 1")
     space = settings.space()
     pool = list(space.uncertainties) + list(space.levers)
     chosen = space.select(factors, pool) if factors else list(space.uncertainties)

@@ -121,6 +121,25 @@ def analyse(
     return table[COLUMNS], convergence[COLUMNS], skipped
 
 
+def read_morris(path: Path) -> pd.DataFrame:
+    """The Morris table at ``path`` (a ``morris.csv``); raises ConfigError when it is missing,
+    unreadable or lacks the columns :func:`top_factors` needs."""
+    try:
+        table = pd.read_csv(path)
+    except (OSError, ValueError) as e:
+        raise ConfigError(
+            f"morris = {str(path)!r}: cannot be read ({' '.join(str(e).split())}); give the "
+            "morris.csv written by python -m sim.analyze morris"
+        ) from None
+    missing = [c for c in ("parameter", "outcome", "mu_star") if c not in table.columns]
+    if missing:
+        raise ConfigError(
+            f"morris = {str(path)!r}: not a Morris table (no column {', '.join(missing)}); "
+            "give the morris.csv written by python -m sim.analyze morris"
+        )
+    return table
+
+
 def top_factors(morris: pd.DataFrame, count: int, outcomes: list[str] | None = None) -> list[str]:
     """The ``count`` parameters with the largest Morris ``mu_star`` relative to each
     outcome's largest, taking each parameter's best rank over ``outcomes``."""
@@ -186,7 +205,7 @@ def run(
     if params:
         chosen = space.select(params)
     elif top and morris is not None:
-        table = pd.read_csv(morris)
+        table = read_morris(morris)
         chosen = space.select(top_factors(table, top, [o.key for o in space.outcomes]))
     else:
         raise ConfigError("sobol: name the parameters (--params) or give --top K with --morris")

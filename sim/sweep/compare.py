@@ -52,6 +52,25 @@ class Comparison:
     up_to_date: bool = False
 
 
+def out_folder_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be an output folder, or None when it can.
+
+    It can when it is a folder or does not exist yet; it cannot when it, or a folder it
+    would be made in, is a file. Checked by the tools before any work, so a mistyped
+    ``--out`` is refused before anything runs.
+    """
+    path = Path(path)
+    for place in (path, *path.parents):
+        if not (place.exists() or place.is_symlink()):
+            continue
+        if place.is_dir():
+            return None
+        if place == path:
+            return "is a file, not a folder: give a folder (new or existing)"
+        return f"{place} is a file, so no folder can be made in it: give a folder (new or existing)"
+    return None
+
+
 # ------------------------------------------------------------------ up to date?
 
 

@@ -240,8 +240,8 @@ def answer(table: pd.DataFrame, policies: list[str]) -> str:
     if r["verdict"] != "better":
         return (
             f"No policy here changes {style.label(key)} clearly for the better against "
-            f"{table.attrs.get('reference')} at this number of seeds; the largest effect is "
-            f"{best}'s ({_phrase(key, r)})."
+            f"{group_name(table.attrs.get('reference'))} at this number of seeds; the largest "
+            f"effect is {group_name(best)}'s ({html.escape(_phrase(key, r))})."
         )
     costs, gains = [], []
     for other in summary.summary_metrics():
@@ -253,11 +253,11 @@ def answer(table: pd.DataFrame, policies: list[str]) -> str:
             item
         )
     text = (
-        f"Of {len(policies)} policy choices against {table.attrs.get('reference')}, "
-        f"<b>{html.escape(best)}</b> reduces {style.label(key)} most: "
+        f"Of {len(policies)} policy choices against {group_name(table.attrs.get('reference'))}, "
+        f"<b>{group_name(best)}</b> reduces {style.label(key)} most: "
         f"{html.escape(_phrase(key, r))}, over {int(r['pairs'])} seeds."
         if summary.direction(key) == LOWER
-        else f"Of {len(policies)} policy choices, <b>{html.escape(best)}</b> moves "
+        else f"Of {len(policies)} policy choices, <b>{group_name(best)}</b> moves "
         f"{style.label(key)} most: {html.escape(_phrase(key, r))}."
     )
     if costs:
@@ -265,6 +265,20 @@ def answer(table: pd.DataFrame, policies: list[str]) -> str:
     if gains:
         text += "<br>Also better: " + "; ".join(html.escape(g) for g in gains) + "."
     return text
+
+
+def group_name(label: object) -> str:
+    """A group's label quoted for prose, as HTML: a label holds commas of its own
+    (``baseline, us.rule_level=0.5``), so quotes keep it apart from the sentence."""
+    return f"\u201c{html.escape(str(label))}\u201d"
+
+
+def _reference_text(headline: pd.DataFrame) -> str:
+    """``reference: "NAME"``, or that there is none (one group only, nothing to compare)."""
+    reference = headline.attrs.get("reference")
+    if reference is None:
+        return "no reference group (one group only)"
+    return f"reference: {group_name(reference)}"
 
 
 def _phrase(key: str, r: pd.Series, interval: bool = True) -> str:
@@ -318,7 +332,7 @@ def summary_html(table: pd.DataFrame, png: Path | None) -> list[str]:
         parts.append(image_html(png, "Policy summary"))
     if policies:
         parts.append(
-            f"<h3>Policy choices against {html.escape(str(table.attrs.get('reference')))}, "
+            f"<h3>Policy choices against {group_name(table.attrs.get('reference'))}, "
             f"ranked by {html.escape(style.label(key))}</h3>"
         )
         parts.append(summary_table(table, policies, "summary-policy"))
@@ -368,8 +382,8 @@ def write_report(
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
         f"<style>{STYLE}</style><script>{SCRIPT}</script></head><body>",
         f"<h1>{html.escape(title)}</h1>",
-        f'<p class="lede" id="counts">{len(runs)} runs in {groups} groups; reference: '
-        f"{html.escape(str(headline.attrs.get('reference')))}; "
+        f'<p class="lede" id="counts">{len(runs)} runs in {groups} '
+        f"group{'' if groups == 1 else 's'}; {_reference_text(headline)}; "
         + ", ".join(f"{html.escape(k)} {v}" for k, v in sorted(counts.items()))
         + "</p>",
         *summary_html(headline, png),
