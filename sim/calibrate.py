@@ -347,6 +347,8 @@ set before fitting and are never widened; a miss stays in the table with its rea
 `python -m sim.calibrate --seeds {seeds}` replays January 2024 to June 2026 (scenario
 `{REPLAY}`) over seeds 0 to {seeds - 1} and compares the median across seeds (with the 10th to
 90th percentile) with each figure; verdict `pass` when the median lies in the tolerance band.
+A source marked `facts.md` is a figure from the project's calibration notes: the publication
+it comes from is listed under [Calibration sources](parameters.md#calibration-sources).
 
 {TABLE_START}
 {markdown(frame, seeds)}{TABLE_END}
