@@ -121,7 +121,7 @@ def test_seed_only_sweep_writes_inside_its_folder_and_resumes(tmp_path):
     again = sweep(out, "seed=range(3)", *TINY, cwd=work)
     assert "3 already finished, 0 jobs" in again.stderr + again.stdout
     more = sweep(out, "seed=range(4)", *TINY, cwd=work)
-    assert "3 already finished, 1 jobs" in more.stderr + more.stdout
+    assert "3 already finished, 1 job " in more.stderr + more.stdout
     assert len(summaries(out)) == 4
 
 
@@ -281,7 +281,7 @@ def test_rerunning_a_sweep_resumes_it(tmp_path):
     )
     before = {p: p.stat().st_mtime_ns for p in done if p.parent != killed}
     proc = sweep(out, *args)
-    assert "3 already finished, 1 jobs" in proc.stdout + proc.stderr
+    assert "3 already finished, 1 job " in proc.stdout + proc.stderr
     assert {p: p.stat().st_mtime_ns for p in before} == before
     assert (killed / "summary.json").exists() and not temp_files(out)
     assert (aggregate([out]).runs["status"] == "ok").all()
@@ -433,7 +433,7 @@ def test_a_full_disk_stops_the_sweep_with_one_message_and_it_resumes(tmp_path):
     assert json.loads((third / "status.json").read_text())["status"] == "running"
     before = {k: v for k, v in finished.items()}
     resumed = sweep(out, *args)
-    assert "2 already finished, 1 jobs" in resumed.stdout + resumed.stderr
+    assert "2 already finished, 1 job " in resumed.stdout + resumed.stderr
     after = summaries(out)
     assert len(after) == 4 and all(after[k] == v for k, v in before.items())
 

@@ -7,12 +7,15 @@ cores). A job composes and validates its config once and runs its seeds one afte
 each into its own ``seed=N`` folder (see :func:`sim.sweep.jobs.run_replications`); the
 numbers are those of single runs of the same config and seed.
 
-Before launching, the sweeper composes each distinct config once (catching composition
-errors before any job starts, as the basic sweeper does) and leaves out every seed whose
-folder already holds a finished run of the same config and code version, so resuming a
-finished sweep launches nothing. ``hydra.sweeper.max_batch_size`` launches the jobs in
-batches. A full disk or unwritable folder stops the sweep with one message; finished runs
-stay and the same command resumes it.
+Before it creates or writes anything, the sweeper checks its own settings (and the
+launcher's ``n_jobs``), refuses an empty sweep, and composes each distinct config once
+(catching composition errors before any job starts, as the basic sweeper does): a refusal is
+one message and exit status 2, like a refused single run, and leaves no folder behind. Only
+then does it take the sweep folder's lock (:func:`sim.sweep.callbacks.open_sweep_folder`).
+It leaves out every seed whose folder already holds a finished run of the same config and
+code version with its results intact, so resuming a finished sweep launches nothing.
+``hydra.sweeper.max_batch_size`` launches the jobs in batches. A full disk or unwritable
+folder stops the sweep with one message; finished runs stay and the same command resumes it.
 
 With ``hydra.sweeper.samples=N`` (set by ``+uncertainty=lhs``) every config runs once per
 Latin-hypercube sample of the uncertain parameters, each sample with the same seeds (see
@@ -24,16 +27,18 @@ import logging
 import math
 import os
 import re
+import sys
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional  # noqa: UP035 - OmegaConf reads these types
+from typing import Any, Dict, List, NoReturn, Optional  # noqa: UP035 - OmegaConf reads these
 
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.config_store import ConfigStore
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import CompactHydraException, HydraException
 from omegaconf import DictConfig, OmegaConf, open_dict
+from omegaconf.errors import OmegaConfBaseException
 
 from sim.naming import register_resolvers
 
@@ -82,8 +87,100 @@ def auto_seeds_per_job(runs: int, cores: int | None = None) -> int:
 
 
 def chunks(items: list[Any], size: int) -> list[list[Any]]:
-    """``items`` in consecutive pieces of at most ``size``."""
+    """``items`` in consecutive pieces of at most ``size`` (at least 1)."""
+    if size < 1:
+        raise ValueError(f"chunks of {size} items: the size must be at least 1")
     return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def counted(number: int, noun: str) -> str:
+    """``1 job``, ``3 jobs``: a count and its noun, plural unless the count is one."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def setting_problems(sweeper: dict[str, Any], launcher: DictConfig | None) -> list[str]:
+    """What is wrong with the sweeper's settings (``hydra.sweeper.*``, given as a dict) and
+    the launcher's ``n_jobs``: one sentence per problem naming the key, the value and what
+    is allowed; empty when all is well."""
+    problems = []
+    seeds_per_job = sweeper.get("seeds_per_job", 0)
+    if seeds_per_job < 0:
+        problems.append(
+            f"hydra.sweeper.seeds_per_job = {seeds_per_job}: allowed a number of seeds per job "
+            ">= 1, or 0 to choose it from the sweep's size and the machine's cores"
+        )
+    batch = sweeper.get("max_batch_size")
+    if batch is not None and batch != -1 and batch < 1:
+        problems.append(
+            f"hydra.sweeper.max_batch_size = {batch}: allowed a number of jobs per batch >= 1, "
+            "or -1 (or null) to launch every job in one batch"
+        )
+    samples = sweeper.get("samples", 0)
+    if samples < 0 or samples == 1:
+        problems.append(f"hydra.sweeper.samples = {samples}: 0 (no sampling) or at least 2 samples")
+    sample_seed = sweeper.get("sample_seed", 0)
+    if sample_seed < 0:
+        problems.append(f"hydra.sweeper.sample_seed = {sample_seed}: allowed a whole number >= 0")
+    if sweeper.get("job_seeds") is not None:
+        problems.append(
+            f"hydra.sweeper.job_seeds = {list(sweeper['job_seeds'])}: set by the sweeper for "
+            "each job, not by users; leave it out and choose the seeds with seed=... "
+            "(for example seed='range(10)')"
+        )
+    n_jobs = OmegaConf.select(launcher, "n_jobs") if launcher is not None else None
+    if n_jobs == 0:
+        problems.append(
+            "hydra.launcher.n_jobs = 0: allowed a number of parallel workers >= 1, -1 for "
+            "every core, or -N for every core but N-1 (as joblib counts)"
+        )
+    return problems
+
+
+def error_text(error: BaseException | None) -> str:
+    """An exception's message followed by its causes' (Hydra keeps the reason a value was
+    refused in the cause), without the config search path Hydra appends."""
+    parts: list[str] = []
+    while error is not None:
+        text = str(error).split("\nConfig search path:")[0].strip()
+        if text and text not in parts:
+            parts.append(text)
+        error = error.__cause__
+    return "\n".join(parts)
+
+
+def refuse(error: Exception) -> NoReturn:
+    """Print a refused sweep's message and exit with status 2, as a refused single run does
+    (nothing has been created or written at this point)."""
+    print(f"Error: {error}", file=sys.stderr)
+    sys.stderr.flush()
+    raise SystemExit(2)
+
+
+@dataclass
+class Plan:
+    """The jobs a sweep launches (each a list of overrides) and its sizes, for the log."""
+
+    jobs: list[list[str]]
+    runs: int
+    configs: int
+    seeds: int
+    skipped: int
+    seeds_per_job: list[int]
+    samples: tuple[list[str], list[dict[str, Any]]] | None = None
+
+    def text(self) -> str:
+        """``Sweep of 100 runs (20 configs x 5 seeds): 0 already finished, 20 jobs of 5
+        seeds to launch`` (``of up to N seeds`` when the jobs differ in size)."""
+        sizes = sorted(set(self.seeds_per_job))
+        per_job = ""
+        if sizes:
+            upto = "up to " if len(sizes) > 1 else ""
+            per_job = f" of {upto}{counted(sizes[-1], 'seed')}"
+        return (
+            f"Sweep of {counted(self.runs, 'run')} ({counted(self.configs, 'config')} x "
+            f"{counted(self.seeds, 'seed')}): {self.skipped} already finished, "
+            f"{counted(len(self.jobs), 'job')}{per_job} to launch"
+        )
 
 
 class ReplicatingSweeper(BasicSweeper):
@@ -100,15 +197,9 @@ class ReplicatingSweeper(BasicSweeper):
         factors: list[str] | None = None,
     ) -> None:
         super().__init__(max_batch_size=max_batch_size, params=params)
-        if seeds_per_job < 0:
-            raise HydraException(
-                f"hydra.sweeper.seeds_per_job = {seeds_per_job}: must be >= 0 (0 chooses)"
-            )
-        if samples < 0 or samples == 1:
-            raise HydraException(
-                f"hydra.sweeper.samples = {samples}: 0 (no sampling) or at least 2 samples"
-            )
+        # Checked by plan() (with the launcher's settings), so a refusal leaves nothing behind.
         self.seeds_per_job = seeds_per_job
+        self.job_seeds = job_seeds
         self.samples = samples
         self.sample_seed = sample_seed
         self.factors = list(factors) if factors else None
@@ -117,10 +208,20 @@ class ReplicatingSweeper(BasicSweeper):
     # ------------------------------------------------------------------ the sweep
 
     def sweep(self, arguments: list[str]) -> Any:
-        """Plan the jobs, leave out finished runs, launch the rest in batches."""
+        """Check and plan the whole sweep (refusing bad input before anything exists), then
+        open its folder, leave out finished runs and launch the rest in batches."""
+        from sim.validate import ConfigError
+
         assert self.config is not None and self.launcher is not None
         try:
-            return self._sweep(arguments)
+            plan = self.plan(arguments)
+        except ConfigError as e:
+            refuse(e)
+        from sim.sweep.callbacks import open_sweep_folder
+
+        open_sweep_folder(Path(self.config.hydra.sweep.dir))
+        try:
+            return self._launch(plan)
         except OSError as e:
             from sim.results import is_storage_error
 
@@ -128,31 +229,56 @@ class ReplicatingSweeper(BasicSweeper):
                 raise
             raise SweepStorageError(self._storage_message(e)) from None
 
-    def _sweep(self, arguments: list[str]) -> Any:
-        from sim.results import atomic_write, is_storage_error
+    def plan(self, arguments: list[str]) -> Plan:
+        """The sweep's jobs, its finished runs left out; raises
+        :class:`~sim.validate.ConfigError` for bad settings, an empty sweep or a config that
+        cannot be composed. Reads run folders, writes nothing."""
+        from sim.validate import ConfigError
 
+        assert self.config is not None
+        settings = {
+            "seeds_per_job": self.seeds_per_job,
+            "max_batch_size": self.max_batch_size,
+            "samples": self.samples,
+            "sample_seed": self.sample_seed,
+            "job_seeds": self.job_seeds,
+        }
+        problems = setting_problems(settings, self.config.hydra.get("launcher"))
+        if problems:
+            raise ConfigError("Invalid sweep settings:\n  - " + "\n  - ".join(problems))
         axes, seeds = self._axes(arguments)
-        sweep_dir = Path(self.config.hydra.sweep.dir)
-        atomic_write(sweep_dir / "multirun.yaml", lambda tmp: OmegaConf.save(self.config, tmp))
         batching = seeds is not None and self._subdir_names_seed()
-        configs = self.configs(axes)
+        samples = self._draws()
+        configs = self.configs(axes, samples)
         runs = len(configs) * (len(seeds) if seeds else 1)
         size = self.seeds_per_job or auto_seeds_per_job(runs)
         if not batching:
             size = 1
-        jobs: list[list[str]] = []
+        jobs: list[tuple[list[str], int]] = []
         for combo in configs:
             jobs.extend(self._jobs(combo, seeds, size, batching))
-        log.info(
-            "Sweep of %d runs (%d configs x %d seeds): %d already finished, %d jobs of up to "
-            "%d seeds to launch",
-            runs,
-            len(configs),
-            len(seeds) if seeds else 1,
-            self.skipped_runs,
-            len(jobs),
-            size,
+        return Plan(
+            jobs=[overrides for overrides, _ in jobs],
+            runs=runs,
+            configs=len(configs),
+            seeds=len(seeds) if seeds else 1,
+            skipped=self.skipped_runs,
+            seeds_per_job=[n for _, n in jobs],
+            samples=samples,
         )
+
+    def _launch(self, plan: Plan) -> Any:
+        """Record the sweep's config (and samples), then launch the planned jobs."""
+        from hydra_plugins.sim_uncertainty.lhs_sweeper import write_samples
+        from sim.results import atomic_write, is_storage_error
+
+        assert self.config is not None and self.launcher is not None
+        sweep_dir = Path(self.config.hydra.sweep.dir)
+        atomic_write(sweep_dir / "multirun.yaml", lambda tmp: OmegaConf.save(self.config, tmp))
+        if plan.samples is not None:
+            write_samples(sweep_dir, *plan.samples)
+        log.info("%s", plan.text())
+        jobs = plan.jobs
         self.overrides = (
             [jobs] if self.max_batch_size in (None, -1) else chunks(jobs, self.max_batch_size)
         )
@@ -173,6 +299,8 @@ class ReplicatingSweeper(BasicSweeper):
     def _axes(self, arguments: list[str]) -> tuple[OrderedDict[str, list[str]], list[int] | None]:
         """Every override as its list of ``key=value`` strings, and the seeds apart (None when
         the seed is not swept as integers)."""
+        from sim.validate import ConfigError
+
         assert self.hydra_context is not None
         parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
         axes: OrderedDict[str, list[str]] = OrderedDict()
@@ -180,11 +308,17 @@ class ReplicatingSweeper(BasicSweeper):
             key = override.get_key_element()
             if override.is_sweep_override():
                 if not override.is_discrete_sweep():
-                    raise HydraException(
-                        f"{type(self).__name__} does not support sweep type: "
-                        f"{override.value_type.name if override.value_type else '?'}"
+                    kind = override.value_type.name if override.value_type else "?"
+                    raise ConfigError(
+                        f"{override.input_line}: the sweeper does not support sweep type "
+                        f"{kind}; allowed a list of values (a,b,c), range(...) or choice(...)"
                     )
                 values = list(override.sweep_string_iterator())
+                if not values:
+                    raise ConfigError(
+                        f"{override.input_line}: an empty sweep, {key} has no values; give it "
+                        f"at least one (for example {key}=0,1 or {key}='range(5)')"
+                    )
             else:
                 values = [override.get_value_element_as_str()]
             axes[key] = [f"{key}={v}" for v in values]
@@ -197,16 +331,33 @@ class ReplicatingSweeper(BasicSweeper):
         del axes[SEED_KEY]
         return axes, [int(v) for v in values]
 
-    def configs(self, axes: OrderedDict[str, list[str]]) -> list[list[str]]:
-        """The distinct configs of the sweep as lists of overrides (seeds apart): the
-        cartesian product of the swept keys, once per Latin-hypercube sample if asked."""
-        configs = [list(c) for c in itertools.product(*axes.values())]
+    def _draws(self) -> tuple[list[str], list[dict[str, Any]]] | None:
+        """The Latin-hypercube sample's keys and draws (None without ``samples``); an
+        unknown factor is refused naming ``hydra.sweeper.factors``."""
         if not self.samples:
+            return None
+        from hydra_plugins.sim_uncertainty.lhs_sweeper import draws
+        from sim.validate import ConfigError
+
+        try:
+            return draws(self.samples, self.sample_seed, self.factors)
+        except ConfigError as e:
+            raise ConfigError(f"hydra.sweeper.factors = {self.factors}: {e}") from None
+
+    def configs(
+        self,
+        axes: OrderedDict[str, list[str]],
+        samples: tuple[list[str], list[dict[str, Any]]] | None = None,
+    ) -> list[list[str]]:
+        """The distinct configs of the sweep as lists of overrides (seeds apart): the
+        cartesian product of the swept keys, once per Latin-hypercube sample if given."""
+        configs = [list(c) for c in itertools.product(*axes.values())]
+        if samples is None:
             return configs
         from hydra_plugins.sim_uncertainty.lhs_sweeper import sample_configs
 
         assert self.config is not None
-        return sample_configs(self.config, configs, self.samples, self.sample_seed, self.factors)
+        return sample_configs(self.config, configs, *samples)
 
     def _subdir_names_seed(self) -> bool:
         """True when the job folder ends in ``seed=${seed}`` (replications are its siblings)."""
@@ -221,24 +372,29 @@ class ReplicatingSweeper(BasicSweeper):
 
     def _jobs(
         self, combo: list[str], seeds: list[int] | None, size: int, batching: bool
-    ) -> list[list[str]]:
-        """The jobs of one config: its unfinished seeds in chunks of ``size``."""
+    ) -> list[tuple[list[str], int]]:
+        """The jobs of one config, each with its number of seeds: its unfinished seeds in
+        chunks of ``size``."""
         if seeds is None:
-            return [combo] if self._unfinished(combo, [None], batching) else []
+            return [(combo, 1)] if self._unfinished(combo, [None], batching) else []
         pending = self._unfinished(combo, seeds, batching)
         if not batching:
-            return [[*combo, f"{SEED_KEY}={n}"] for n in pending]
+            return [([*combo, f"{SEED_KEY}={n}"], 1) for n in pending]
         return [
-            [
-                *combo,
-                f"{SEED_KEY}={chunk[0]}",
-                f"hydra.sweeper.job_seeds=[{','.join(map(str, chunk))}]",
-            ]
+            (
+                [
+                    *combo,
+                    f"{SEED_KEY}={chunk[0]}",
+                    f"hydra.sweeper.job_seeds=[{','.join(map(str, chunk))}]",
+                ],
+                len(chunk),
+            )
             for chunk in chunks(pending, size)
         ]
 
     def _unfinished(self, combo: list[str], seeds: list[Any], batching: bool) -> list[Any]:
-        """Compose the config once (errors surface now) and drop the seeds already finished.
+        """Compose the config once (a config Hydra cannot compose is refused now, as
+        :class:`~sim.validate.ConfigError`) and drop the seeds already finished.
 
         ``None`` stands for the config's own seed. Without batching the seeds' folders are
         not known here; each job then checks its own folder.
@@ -250,7 +406,13 @@ class ReplicatingSweeper(BasicSweeper):
         assert self.hydra_context is not None and self.config is not None
         first = seeds[0]
         overrides = combo if first is None else [*combo, f"{SEED_KEY}={first}"]
-        cfg = self.hydra_context.config_loader.load_sweep_config(self.config, overrides)
+        try:
+            cfg = self.hydra_context.config_loader.load_sweep_config(self.config, overrides)
+        except (HydraException, OmegaConfBaseException) as e:
+            shown = " ".join(o for o in overrides if not o.startswith("hydra."))
+            raise ConfigError(
+                f"cannot compose the sweep's config {shown}: {error_text(e)}"
+            ) from None
         job_dir = Path(str(cfg.hydra.sweep.dir)) / str(cfg.hydra.sweep.subdir)
         if (first is not None and not batching) or not job_dir.parent.is_dir():
             return list(seeds)

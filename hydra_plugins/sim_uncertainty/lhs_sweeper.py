@@ -6,8 +6,10 @@ sets each parameter with a plausible range (:func:`sim.schema.plausible_ranges`)
 ``i``-th Latin-hypercube draw, and every sample runs the same seeds (nested seeds). A
 parameter the config sets itself, or its scenario file sets, keeps that value. The project's
 sweeper (:class:`~hydra_plugins.sim_sweeper.replicating_sweeper.ReplicatingSweeper`) calls
-:func:`sample_configs` when ``hydra.sweeper.samples`` is set, so the seeds of a config still
-run in one job, finished runs are skipped on resume, and any Hydra launcher runs the jobs.
+:func:`draws` and :func:`sample_configs` when ``hydra.sweeper.samples`` is set (an unknown
+factor is refused before the sweep folder exists), then :func:`write_samples`, so the seeds
+of a config still run in one job, finished runs are skipped on resume, and any Hydra
+launcher runs the jobs.
 Each sample's runs live under ``sample=NNNN/`` in the sweep folder;
 ``uncertainty_samples.csv`` there lists the draws, and the ``UncertaintySummary`` callback
 writes how much of each outcome's spread each parameter explains.
@@ -62,18 +64,15 @@ def draws(
 def sample_configs(
     config: DictConfig,
     configs: list[list[str]],
-    samples: int,
-    seed: int,
-    factors: list[str] | None = None,
+    keys: list[str],
+    drawn: list[dict[str, Any]],
 ) -> list[list[str]]:
-    """Every config (a list of overrides) once per sample, with the sample's draws (except
-    the keys the config or its scenario sets) and its own ``sample=NNNN/`` folder; writes
-    the draws to ``uncertainty_samples.csv`` in the sweep folder."""
+    """Every config (a list of overrides) once per sample of ``drawn`` (see :func:`draws`),
+    with the sample's values (except the keys the config or its scenario sets) and its own
+    ``sample=NNNN/`` folder. Writes nothing (see :func:`write_samples`)."""
     from sim.analysis.space import flatten
     from sim.paths import scenario_file
 
-    keys, drawn = draws(samples, seed, factors)
-    _write_samples(Path(config.hydra.sweep.dir), keys, drawn)
     raw_subdir = config.hydra.sweep._get_node("subdir")._value()
     excluded = list(config.hydra.job.config.override_dirname.exclude_keys or [])
     exclude = ",".join(dict.fromkeys([*excluded, EXCLUDED_KEY, *keys]))
@@ -101,7 +100,8 @@ def sample_configs(
     return expanded
 
 
-def _write_samples(sweep_dir: Path, keys: list[str], drawn: list[dict[str, Any]]) -> None:
+def write_samples(sweep_dir: Path, keys: list[str], drawn: list[dict[str, Any]]) -> None:
+    """Write the draws to ``uncertainty_samples.csv`` in the sweep folder (one row each)."""
     import pandas as pd
 
     from sim.results import write_table

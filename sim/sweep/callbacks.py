@@ -1,10 +1,12 @@
 """Hydra callback around a sweep: one sweep per folder, then aggregation and a verdict.
 
-At the start it takes the folder's lock (:mod:`sim.sweep.lock`) and deletes the temporary
-files killed writes left behind. At the end it writes the comparison (tables, figures,
-report; skipped when nothing changed since the last one) and says how the sweep went:
-exit status 1 with a message when no run of the sweep finished (every run failed or was
-refused), a warning listing the others when only some did.
+At the start the folder's lock is taken (:mod:`sim.sweep.lock`) and the temporary files
+killed writes left behind are deleted (:func:`open_sweep_folder`): by the callback for any
+sweeper but the project's, which does it itself once it has checked the whole sweep, so a
+refused sweep creates nothing. At the end the callback writes the comparison (tables,
+figures, report; skipped when nothing changed since the last one) and says how the sweep
+went: exit status 1 with a message when no run of the sweep finished (every run failed or
+was refused), a warning listing the others when only some did.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
 log = logging.getLogger("sim.sweep")
+#: Sweepers that check the sweep, then open its folder themselves (see :func:`open_sweep_folder`).
+SELF_LOCKING_SWEEPERS = ("hydra_plugins.sim_sweeper.replicating_sweeper.ReplicatingSweeper",)
 
 
 def _stop(message: str) -> None:
@@ -57,6 +61,29 @@ class CheckRunFolder(Callback):
             )
 
 
+def open_sweep_folder(sweep_dir: Path) -> None:
+    """Take the lock of ``sweep_dir`` (creating the folder) and delete the temporary files
+    interrupted writes left in it. Stops with one message and status 1 when another sweep
+    holds the folder, or the folder cannot be created or written."""
+    from sim.sweep import lock
+
+    existed = sweep_dir.is_dir()
+    try:
+        lock.acquire(sweep_dir)
+    except lock.SweepLocked as e:
+        _stop(str(e))
+    except OSError as e:
+        verb = "write" if existed else "create"
+        _stop(
+            f"cannot {verb} the sweep folder {sweep_dir}: {e.strerror or e}. "
+            "Choose a writable folder with hydra.sweep.dir=..."
+        )
+    if existed:
+        removed = remove_temp_files_under(sweep_dir)
+        if removed:
+            log.info("Removed %d temporary files left by interrupted writes", removed)
+
+
 class AggregateSweep(Callback):
     """Lock the sweep folder, then aggregate and compare the sweep when it ends.
 
@@ -64,26 +91,10 @@ class AggregateSweep(Callback):
     """
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        from sim.results import is_storage_error
-        from sim.sweep import lock
+        from omegaconf import OmegaConf
 
-        sweep_dir = Path(config.hydra.sweep.dir)
-        existed = sweep_dir.is_dir()
-        try:
-            lock.acquire(sweep_dir)
-        except lock.SweepLocked as e:
-            _stop(str(e))
-        except OSError as e:
-            if not is_storage_error(e):
-                raise
-            _stop(
-                f"cannot write the sweep folder {sweep_dir}: {e.strerror or e}. "
-                "Choose a writable folder with hydra.sweep.dir=..."
-            )
-        if existed:
-            removed = remove_temp_files_under(sweep_dir)
-            if removed:
-                log.info("Removed %d temporary files left by interrupted writes", removed)
+        if OmegaConf.select(config, "hydra.sweeper._target_") not in SELF_LOCKING_SWEEPERS:
+            open_sweep_folder(Path(config.hydra.sweep.dir))
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         from sim.results import StorageError

@@ -140,14 +140,18 @@ def source_hash(root: Path) -> str:
 
 def already_done(folder: Path, digest: str, version: str | None = None) -> bool:
     """True when ``folder`` holds a complete, successful run of config ``digest`` made by the
-    current code (``version``, default :func:`code_version`)."""
+    current code (``version``, default :func:`code_version`) whose results are still intact:
+    a run whose ``summary.json`` is missing or unreadable, or whose ``timeseries.csv`` is
+    gone, is run again (see :func:`sim.sweep.run_folders.results_problem`)."""
+    from sim.sweep.run_folders import results_problem
+
     status = read_status(folder)
     return (
         status is not None
         and status.get("status") == "ok"
         and status.get("config_hash") == digest
         and status.get("code_version") == (version or code_version())
-        and (folder / SUMMARY_FILE).is_file()
+        and results_problem(folder) is None
     )
 
 

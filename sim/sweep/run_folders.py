@@ -9,6 +9,7 @@ not followed.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -30,6 +31,7 @@ except ImportError:  # pragma: no cover - libyaml is usually present
     from yaml import SafeLoader as _Loader
 
 OVERRIDES_FILE = ".hydra/overrides.yaml"
+TIMESERIES_FILE = "timeseries.csv"  # as sim.sweep.long_table reads it (which imports this module)
 MARKERS = (STATUS_FILE, SUMMARY_FILE)
 #: Overrides that never make a group: Hydra's own, ready-made sweeps, output switches, and
 #: the ``+uncertainty=lhs`` choice (its draws are told apart by :mod:`sim.sweep.samples`).
@@ -83,6 +85,40 @@ def _json_object(raw: bytes | None, name: str) -> dict[str, Any] | None:
     return data
 
 
+def results_problem(folder: Path) -> str | None:
+    """Why the results of ``folder`` cannot be used, or None when they look intact: its
+    ``summary.json`` must read as a summary (:func:`read_run`'s checks) and its
+    ``timeseries.csv`` must be a non-empty regular file. Cheap enough for a resume over
+    thousands of runs: the time series is not read."""
+    try:
+        summary = _read_json_object(folder, SUMMARY_FILE)
+        if summary is None:
+            return f"no {SUMMARY_FILE}"
+        _check_summary(summary)
+        series = read_inside_size(folder, TIMESERIES_FILE)
+    except Unreadable as e:
+        return str(e)
+    if series is None:
+        return f"no {TIMESERIES_FILE}"
+    if series == 0:
+        return f"{TIMESERIES_FILE} is empty"
+    return None
+
+
+def read_inside_size(folder: Path, name: str) -> int | None:
+    """The size of ``folder/name``, None when absent; refuses what :func:`read_inside`
+    refuses (links out of the folder, anything but a regular file) without reading it."""
+    path = folder / name
+    if not os.path.lexists(path):
+        return None
+    if path.is_symlink() and not path.resolve().is_relative_to(folder.resolve()):
+        raise Unreadable(f"{name} is a link to {path.resolve()}, outside its run folder")
+    if not path.is_file():
+        raise Unreadable(f"{name} is not a regular file")
+    return path.stat().st_size
+
+
+@functools.lru_cache(maxsize=4096)
 def _is_metric(key: str) -> bool:
     from sim.metrics import metric
 
