@@ -17,25 +17,14 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before anything imports numpy
 
 import atexit
-import contextlib
 import gc
 import logging
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
 log = logging.getLogger("sim")
 HELP_FLAGS = ("--help", "-h")
-
-
-def _discard_refused_run(out_dir: Path, job_name: str) -> None:
-    """Remove what Hydra wrote for a refused run (its .hydra/ record and the job's log),
-    then the folder itself only if that leaves it empty: no result was produced."""
-    shutil.rmtree(out_dir / ".hydra", ignore_errors=True)
-    (out_dir / f"{job_name}.log").unlink(missing_ok=True)
-    with contextlib.suppress(OSError):
-        out_dir.rmdir()
 
 
 def headline(summary: dict) -> str:
@@ -54,6 +43,7 @@ def task(cfg: Any) -> None:
 
     from hydra_plugins.sim_sweeper.replicating_sweeper import job_seeds
     from sim.results import StorageError
+    from sim.sweep.callbacks import discard_refused_run
     from sim.sweep.jobs import run_job, run_replications
     from sim.validate import ConfigError
 
@@ -72,7 +62,7 @@ def task(cfg: Any) -> None:
     try:
         status, summary = run_job(cfg, out_dir, overrides, sweep=False, log=log)
     except ConfigError as e:
-        _discard_refused_run(out_dir, hc.job.name)
+        discard_refused_run(out_dir, hc.job.name)
         print(f"Error: {e}", file=sys.stderr)
         sys.exit(2)
     except StorageError as e:

@@ -105,6 +105,16 @@ def test_a_refused_run_leaves_a_users_existing_folder_alone(tmp_path):
     assert not (folder / ".hydra").exists() and not (folder / "sim.log").exists()
 
 
+def test_a_refused_run_leaves_an_earlier_run_in_its_folder_as_it_was(tmp_path):
+    folder = tmp_path / "run"
+    assert _cli("horizon=3", "customers.n=300", f"hydra.run.dir={folder}").returncode == 0
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    assert folder / ".hydra" / "config.yaml" in before and folder / "sim.log" in before
+    proc = _cli("seed=-1", f"hydra.run.dir={folder}")
+    assert proc.returncode == 2 and "seed = -1" in proc.stderr
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
+
+
 def test_help_lists_scenarios_ready_made_sweeps_and_launchers():
     proc = _cli("--help")
     assert proc.returncode == 0

@@ -11,6 +11,7 @@ was refused), a warning listing the others when only some did.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -46,12 +47,53 @@ def remove_temp_files_under(root: Path) -> int:
     return removed
 
 
+#: The files Hydra rewrites in a run folder before the run is validated: its record
+#: (``.hydra/``) and the job's log.
+RECORD_DIR, LOG_SUFFIX = ".hydra", ".log"
+
+
+class RecordBefore:
+    """What a single run's folder held before Hydra wrote the new run's record into it, kept
+    so that a refused run can put an earlier run's record back (:func:`discard_refused_run`)."""
+
+    folder: Path | None = None
+    existed: bool = False
+    files: dict[Path, bytes] = {}  # noqa: RUF012 - replaced, never mutated
+
+    @classmethod
+    def take(cls, folder: Path) -> None:
+        """Keep the record files (``.hydra/*``, ``*.log``) ``folder`` holds now."""
+        cls.folder, cls.existed = folder, folder.is_dir()
+        found = [*folder.glob(f"{RECORD_DIR}/*"), *folder.glob(f"*{LOG_SUFFIX}")]
+        cls.files = {p: p.read_bytes() for p in found if p.is_file() and not p.is_symlink()}
+
+
+def discard_refused_run(folder: Path, job_name: str) -> None:
+    """Undo what Hydra wrote for a refused run: its record (``.hydra/``) and the job's log go,
+    an earlier run's record and log in the same folder come back as they were, and the folder
+    itself goes only if this run created it and nothing else is in it."""
+    import shutil
+
+    shutil.rmtree(folder / RECORD_DIR, ignore_errors=True)
+    (folder / f"{job_name}{LOG_SUFFIX}").unlink(missing_ok=True)
+    if RecordBefore.folder == folder:
+        for path, content in RecordBefore.files.items():
+            path.parent.mkdir(exist_ok=True)
+            path.write_bytes(content)
+        if RecordBefore.existed:
+            return
+    with contextlib.suppress(OSError):
+        folder.rmdir()
+
+
 class CheckRunFolder(Callback):
     """Before a single run, make its folder, or stop with one message if that is impossible
-    (Hydra would otherwise fail later with a traceback)."""
+    (Hydra would otherwise fail later with a traceback); keep what an earlier run left there
+    (:class:`RecordBefore`)."""
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
         folder = Path(str(config.hydra.run.dir))
+        RecordBefore.take(folder)
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as e:
