@@ -157,39 +157,16 @@ def _chosen_scenarios(parsed: list[Any]) -> list[str]:
     return []
 
 
-def _entries(scenario: str, path: list[str]) -> set[str] | None:
-    """Entry names of the mapping at ``path`` in the defaults plus ``scenario``'s file; None
-    when the file cannot be read here (the job will say why)."""
+def _in_scenario(scenario: str, path: list[str]) -> tuple[Any, Any] | None:
+    """The node at ``path`` in the schema's defaults and in ``scenario``'s file (None where
+    the file does not set it); None when the file cannot be read here (the job will say why)."""
     from hydra_plugins.sim_scenarios.scenario_file import ScenarioFileError
     from hydra_plugins.sim_scenarios.scenario_source import load_scenario
     from sim.paths import scenario_file
 
-    node: Any = Config()
+    default: Any = Config()
     for part in path:
-        node = node.get(part, {}) if isinstance(node, dict) else getattr(node, part)
-    names = set(node)
-    file = scenario_file(scenario)
-    if file is None:
-        return None
-    try:
-        data: Any = OmegaConf.to_container(load_scenario(str(file), str(file.parent)))
-    except (ScenarioFileError, OSError):
-        return None
-    for part in path:
-        data = data.get(part, {}) if isinstance(data, dict) else {}
-    return names | set(data if isinstance(data, dict) else ())
-
-
-def _list_length(scenario: str, path: list[str]) -> int | None:
-    """Length of the list at ``path`` in ``scenario`` (its file's list replaces the default
-    one); None when the file cannot be read here (the job will say why)."""
-    from hydra_plugins.sim_scenarios.scenario_file import ScenarioFileError
-    from hydra_plugins.sim_scenarios.scenario_source import load_scenario
-    from sim.paths import scenario_file
-
-    node: Any = Config()
-    for part in path:
-        node = getattr(node, part)
+        default = default.get(part, {}) if isinstance(default, dict) else getattr(default, part)
     file = scenario_file(scenario)
     if file is None:
         return None
@@ -199,7 +176,27 @@ def _list_length(scenario: str, path: list[str]) -> int | None:
         return None
     for part in path:
         data = data.get(part) if isinstance(data, dict) else None
-    return len(data) if isinstance(data, list) else len(node)
+    return default, data
+
+
+def _entries(scenario: str, path: list[str]) -> set[str] | None:
+    """Entry names of the mapping at ``path`` in the defaults plus ``scenario``'s file; None
+    when the file cannot be read here."""
+    found = _in_scenario(scenario, path)
+    if found is None:
+        return None
+    default, data = found
+    return set(default) | set(data if isinstance(data, dict) else ())
+
+
+def _list_length(scenario: str, path: list[str]) -> int | None:
+    """Length of the list at ``path`` in ``scenario`` (its file's list replaces the default
+    one); None when the file cannot be read here."""
+    found = _in_scenario(scenario, path)
+    if found is None:
+        return None
+    default, data = found
+    return len(data) if isinstance(data, list) else len(default)
 
 
 def _missing_entry(key: str, scenarios: list[str]) -> str | None:
