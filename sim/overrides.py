@@ -142,8 +142,14 @@ def check_overrides(overrides: Sequence[str]) -> None:
 
 def _chosen_scenarios(parsed: list[Any]) -> list[str]:
     """The scenarios a command line picks (all of a sweep's), else the default one."""
+    from hydra.core.override_parser.types import Glob
+
     for override in parsed:
         if override.key_or_group == "scenario":
+            if isinstance(override.value(), Glob):
+                from sim.paths import scenario_files
+
+                return list(override.value().filter(sorted(scenario_files())))
             return [v for v in _override_values(override) if isinstance(v, str)]
     import yaml
 
@@ -207,7 +213,8 @@ def _missing_entry(key: str, scenarios: list[str]) -> str | None:
     parts = key.split(".")
     for i in range(1, len(parts)):
         tp = schema_type(".".join(parts[:i]))[0]
-        if is_list(tp) and parts[i].isdigit() and i + 1 < len(parts):
+        if is_list(tp) and parts[0] == "scenario" and parts[i].isdigit() and i + 1 < len(parts):
+            # the scenario file's lists; others (history.events) come from other config groups
             for scenario in scenarios:
                 size = _list_length(scenario, parts[:i])
                 if size is not None and int(parts[i]) >= size:

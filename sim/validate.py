@@ -169,7 +169,9 @@ def plain_problems(
     unknown keys, interpolations, non-finite or oversized numbers and, with ``files``, values
     set to ``{}`` that a merge would silently ignore: a mapping's (its default entries stay)
     and a section's (its fields keep their values). With ``adds_entries`` (a scenario file,
-    which may add entries) an entry of a mapping may be ``{}``: a new entry with its defaults.
+    which may add entries) a new entry of a mapping may be ``{}`` (it gets its defaults), and
+    so may ``scenario`` and ``scenario.expect`` (a scenario named after its file, without
+    expectations).
     """
     problems: list[str] = []
     _walk(data, tp, key, problems, files, adds_entries and key == "")
@@ -181,7 +183,8 @@ def _walk(
 ) -> None:
     tp = _unwrap(tp)
     if isinstance(value, dict) and (dataclasses.is_dataclass(tp) or is_mapping(tp)):
-        if files and not value and key not in MAY_BE_EMPTY and not (adds and entry):
+        new_entry = entry and not _has_default(key)
+        if files and not value and not (adds and (key in MAY_BE_EMPTY or new_entry)):
             problems.append(
                 f"{key} = {{}}: at least one entry is required (an empty mapping would "
                 "leave the default entries in place)"
@@ -201,6 +204,16 @@ def _walk(
             _walk(item, typing.get_args(tp)[0], f"{key}.{i}", problems, files, adds)
     else:
         _leaf_problems(value, key, problems)
+
+
+def _has_default(key: str) -> bool:
+    """Whether the schema's defaults hold ``key`` (``intermediaries.azure`` does)."""
+    node: Any = Config()
+    for part in key.split("."):
+        node = node.get(part) if isinstance(node, dict) else getattr(node, part, None)
+        if node is None:
+            return False
+    return True
 
 
 def _range_text(lo: float | None, hi: float | None) -> str:

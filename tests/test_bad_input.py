@@ -50,6 +50,11 @@ OVERRIDES = [
     ("empty_section", ["customers={}"], ["customers = {}", "changes nothing", "customers.FIELD"]),
     ("empty_entry", ["intermediaries.azure={}"], ["intermediaries.azure = {}", "changes nothing"]),
     (
+        "empty_expect",
+        ["scenario=tightened_export_rules", "scenario.expect={}"],
+        ["scenario.expect = {}", "at least one"],
+    ),
+    (
         "missing_entry",
         ["developers.acme.growth=0.1"],
         ["developers.acme", "no entry 'acme'", "scenario file"],
@@ -177,6 +182,7 @@ FILES = [
     ("infinite_parameter", "scenario: {}\ncustomers: {budget_total_musd: .inf}\n", ["customers.budget_total_musd", "inf", "finite"]),
     ("empty_sectors", "scenario: {}\ncustomers: {sectors: {}}\n", ["customers.sectors = {}"]),
     ("empty_section", "scenario: {}\nus: {}\n", ["us = {}", "changes nothing"]),
+    ("existing_entry_empty", "scenario: {}\nintermediaries: {azure: {}}\n", ["intermediaries.azure = {}", "changes nothing"]),
     ("unknown_key", "scenario: {}\ncustomers: {nn: 5}\n", ["customers.nn", "did you mean 'n'"]),
     ("unknown_outcome", "scenario:\n  expect: {violationz: higher}\n", ["scenario.expect.violationz", "unknown outcome"]),
     ("wrong_type", "scenario: {}\nhorizon: soon\n", ["horizon", "soon"]),
@@ -274,6 +280,20 @@ def test_api_refuses_bad_scenario_files(
         run(scenario=name, output_dir=out)
     _assert_named(str(err.value), [str(file), *words])
     assert not out.exists()
+
+
+def test_the_recorded_historys_events_can_be_overridden():
+    from sim.config import as_config, compose
+
+    config = as_config(compose(overrides=["history.events.0.value=0.5"]))
+    assert config.history.events[0].value == 0.5
+
+
+def test_a_globbed_scenario_sweep_is_checked_for_missing_events():
+    from sim.overrides import check_overrides
+
+    with pytest.raises(ConfigError, match="no entry 0 in scenario 'baseline'"):
+        check_overrides(["scenario=glob(basel*)", "scenario.events.0.note=x"])
 
 
 def test_an_existing_event_can_be_moved_from_the_command_line():

@@ -115,6 +115,23 @@ def test_a_refused_run_leaves_an_earlier_run_in_its_folder_as_it_was(tmp_path):
     assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
 
 
+def test_a_refused_run_into_a_relative_folder_also_leaves_the_earlier_run(tmp_path):
+    cwd = tmp_path / "here"
+    cwd.mkdir()
+    first = _cli("horizon=3", "customers.n=300", "hydra.run.dir=../there/run", cwd=cwd)
+    assert first.returncode == 0, first.stderr
+    folder = tmp_path / "there" / "run"
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    assert folder / "sim.log" in before
+    assert _cli("seed=-1", "hydra.run.dir=../there/run", cwd=cwd).returncode == 2
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
+
+
+def test_a_refused_run_removes_the_folders_it_created(tmp_path):
+    assert _cli("seed=-1", cwd=tmp_path).returncode == 2  # default folder: outputs/DATE/TIME...
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_help_lists_scenarios_ready_made_sweeps_and_launchers():
     proc = _cli("--help")
     assert proc.returncode == 0

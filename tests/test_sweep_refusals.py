@@ -328,3 +328,15 @@ def test_chunks_refuse_a_size_below_one():
 def test_the_plan_says_what_it_launches(sizes, runs, configs, seeds, skipped, text):
     plan = Plan([["x"]] * len(sizes), runs, configs, seeds, skipped, sizes)
     assert plan.text() == text
+
+
+def test_a_job_folder_named_by_the_job_number_sweeps_and_resumes(tmp_path):
+    out = tmp_path / "by_number"
+    args = (*TINY, "seed=0,1", "hydra.sweep.subdir=job${hydra.job.num}")
+    first = sweep(out, *args)
+    assert "Traceback" not in first.stderr
+    done = {p.parent.name: p.read_bytes() for p in out.glob("job*/summary.json")}
+    assert sorted(done) == ["job0", "job1"]
+    again = sweep(out, *args)
+    assert (again.stdout + again.stderr).count("already finished with the same config") == 2
+    assert {p.parent.name: p.read_bytes() for p in out.glob("job*/summary.json")} == done

@@ -413,8 +413,13 @@ class ReplicatingSweeper(BasicSweeper):
             raise ConfigError(
                 f"cannot compose the sweep's config {shown}: {error_text(e)}"
             ) from None
-        job_dir = Path(str(cfg.hydra.sweep.dir)) / str(cfg.hydra.sweep.subdir)
-        if (first is not None and not batching) or not job_dir.parent.is_dir():
+        if first is not None and not batching:
+            return list(seeds)
+        try:
+            job_dir = Path(str(cfg.hydra.sweep.dir)) / str(cfg.hydra.sweep.subdir)
+        except OmegaConfBaseException:  # a folder named by the job (hydra.job.num): it checks
+            return list(seeds)
+        if not job_dir.parent.is_dir():
             return list(seeds)
         task = cfg.copy()
         with open_dict(task):

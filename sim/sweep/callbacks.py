@@ -11,7 +11,6 @@ was refused), a warning listing the others when only some did.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import sys
@@ -56,34 +55,39 @@ class RecordBefore:
     """What a single run's folder held before Hydra wrote the new run's record into it, kept
     so that a refused run can put an earlier run's record back (:func:`discard_refused_run`)."""
 
-    folder: Path | None = None
-    existed: bool = False
+    folder: Path | None = None  # absolute, as Hydra's runtime.output_dir
+    created: list[Path] = []  # noqa: RUF012 - the folders the run creates, deepest first
     files: dict[Path, bytes] = {}  # noqa: RUF012 - replaced, never mutated
 
     @classmethod
     def take(cls, folder: Path) -> None:
-        """Keep the record files (``.hydra/*``, ``*.log``) ``folder`` holds now."""
-        cls.folder, cls.existed = folder, folder.is_dir()
+        """Keep the record files (``.hydra/*``, ``*.log``) ``folder`` holds now, and note
+        which of its folders do not exist yet."""
+        cls.folder = folder = Path(os.path.abspath(folder))
+        cls.created = [p for p in (folder, *folder.parents) if not p.exists()]
         found = [*folder.glob(f"{RECORD_DIR}/*"), *folder.glob(f"*{LOG_SUFFIX}")]
         cls.files = {p: p.read_bytes() for p in found if p.is_file() and not p.is_symlink()}
 
 
 def discard_refused_run(folder: Path, job_name: str) -> None:
     """Undo what Hydra wrote for a refused run: its record (``.hydra/``) and the job's log go,
-    an earlier run's record and log in the same folder come back as they were, and the folder
-    itself goes only if this run created it and nothing else is in it."""
+    an earlier run's record and log in the same folder come back as they were, and the
+    folders the run created go if nothing else is in them (a user's folder always stays)."""
     import shutil
 
+    folder = Path(os.path.abspath(folder))
     shutil.rmtree(folder / RECORD_DIR, ignore_errors=True)
     (folder / f"{job_name}{LOG_SUFFIX}").unlink(missing_ok=True)
-    if RecordBefore.folder == folder:
-        for path, content in RecordBefore.files.items():
-            path.parent.mkdir(exist_ok=True)
-            path.write_bytes(content)
-        if RecordBefore.existed:
-            return
-    with contextlib.suppress(OSError):
-        folder.rmdir()
+    if RecordBefore.folder != folder:
+        return
+    for path, content in RecordBefore.files.items():
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(content)
+    for created in RecordBefore.created:
+        try:
+            created.rmdir()
+        except OSError:
+            break
 
 
 class CheckRunFolder(Callback):
