@@ -105,6 +105,7 @@ def test_a_refused_run_leaves_a_users_existing_folder_alone(tmp_path):
     assert not (folder / ".hydra").exists() and not (folder / "sim.log").exists()
 
 
+@pytest.mark.slow
 def test_a_refused_run_leaves_an_earlier_run_in_its_folder_as_it_was(tmp_path):
     folder = tmp_path / "run"
     assert _cli("horizon=3", "customers.n=300", f"hydra.run.dir={folder}").returncode == 0
@@ -115,6 +116,7 @@ def test_a_refused_run_leaves_an_earlier_run_in_its_folder_as_it_was(tmp_path):
     assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
 
 
+@pytest.mark.slow
 def test_a_refused_run_into_a_relative_folder_also_leaves_the_earlier_run(tmp_path):
     cwd = tmp_path / "here"
     cwd.mkdir()

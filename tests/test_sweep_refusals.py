@@ -151,6 +151,7 @@ def test_an_unknown_factor_is_refused_without_the_multirun_flag_too(tmp_path):
     ],
     ids=["setting", "factor", "composition"],
 )
+@pytest.mark.slow
 def test_a_refusal_leaves_an_earlier_sweeps_folder_as_it_was(tmp_path, args):
     out = tmp_path / "sweep"
     sweep(out, "seed=range(1)", *TINY)
@@ -241,6 +242,7 @@ def test_a_run_whose_results_are_damaged_is_not_done(finished_run, damage, reaso
     assert not already_done(folder, digest, code_version())
 
 
+@pytest.mark.slow
 def test_resume_reruns_runs_whose_results_are_missing_or_unreadable(tmp_path):
     out = tmp_path / "damaged"
     args = ("seed=range(3)", *TINY, "hydra.sweeper.seeds_per_job=7")
@@ -330,6 +332,7 @@ def test_the_plan_says_what_it_launches(sizes, runs, configs, seeds, skipped, te
     assert plan.text() == text
 
 
+@pytest.mark.slow
 def test_a_job_folder_named_by_the_job_number_sweeps_and_resumes(tmp_path):
     out = tmp_path / "by_number"
     args = (*TINY, "seed=0,1", "hydra.sweep.subdir=job${hydra.job.num}")
