@@ -203,6 +203,8 @@ def test_sobol_refuses_a_morris_table_it_cannot_use(tmp_path, no_designs):
     [
         (["morris", "--sample-seed", "-1"], "sample_seed = -1: a whole number >= 0"),
         (["prim", "--condition", "fines > 1", "--boxes", "0"], "boxes = 0: a whole number >= 1"),
+        (["morris", "--n-jobs", "0"], "n_jobs = 0: a whole number >= 1"),
+        (["sobol", "--n-jobs", "-2"], "n_jobs = -2: a whole number >= 1"),
     ],
 )
 def test_analyze_refuses_out_of_range_numbers(argv, expected, tmp_path, capsys, no_designs):

@@ -20,7 +20,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.analysis.designs import DesignBuilder
-from sim.analysis.runs import Runner, design_means, seed_list
+from sim.analysis.runs import Runner, design_means, seed_list, worker_count
 from sim.analysis.space import CATEGORICAL, ExperimentSpace, Factor, declare_space
 from sim.results import atomic_write, parquet_available, write_table
 from sim.validate import ConfigError
@@ -54,11 +54,12 @@ class Settings:
 
     def check(self) -> None:
         """Refuse, once and before any design is drawn, what would be wrong in every design
-        alike: the scenario, the common settings, a lever month outside the runs' horizon
-        (the scenario's, or the one set in ``common``). Raises ConfigError."""
-        key = repr((self.scenario, self.common, self.lever_month, self.outcomes))
+        alike: the number of workers, the scenario, the common settings, a lever month outside
+        the runs' horizon (the scenario's, or the one set in ``common``). Raises ConfigError."""
+        key = repr((self.scenario, self.common, self.lever_month, self.outcomes, self.n_jobs))
         if getattr(self, "_checked", None) == key:
             return
+        worker_count(self.n_jobs)
         declare_space(lever_month=self.lever_month, outcomes=self.outcomes)
         builder = DesignBuilder(common=self.common, scenario=self.scenario)
         horizon = int(builder.common_config().horizon)
