@@ -47,9 +47,9 @@ class Unreadable(ValueError):
     """A run folder whose files cannot be taken as a result; the message says why."""
 
 
-def read_inside(folder: Path, name: str, limit: int) -> bytes | None:
-    """The bytes of ``folder/name``, None when absent; refuses links out of the folder,
-    anything but a regular file, and files over ``limit`` bytes."""
+def _inside(folder: Path, name: str) -> Path | None:
+    """``folder/name``, None when absent; refuses a link out of the folder and anything but
+    a regular file."""
     path = folder / name
     if not os.path.lexists(path):
         return None
@@ -59,6 +59,15 @@ def read_inside(folder: Path, name: str, limit: int) -> bytes | None:
             raise Unreadable(f"{name} is a link to {target}, outside its run folder")
     if not path.is_file():
         raise Unreadable(f"{name} is not a regular file")
+    return path
+
+
+def read_inside(folder: Path, name: str, limit: int) -> bytes | None:
+    """The bytes of ``folder/name``, None when absent; refuses what :func:`_inside` refuses
+    and files over ``limit`` bytes."""
+    path = _inside(folder, name)
+    if path is None:
+        return None
     if path.stat().st_size > limit:
         raise Unreadable(f"{name} is larger than {limit:,} bytes")
     try:
@@ -106,16 +115,10 @@ def results_problem(folder: Path) -> str | None:
 
 
 def read_inside_size(folder: Path, name: str) -> int | None:
-    """The size of ``folder/name``, None when absent; refuses what :func:`read_inside`
-    refuses (links out of the folder, anything but a regular file) without reading it."""
-    path = folder / name
-    if not os.path.lexists(path):
-        return None
-    if path.is_symlink() and not path.resolve().is_relative_to(folder.resolve()):
-        raise Unreadable(f"{name} is a link to {path.resolve()}, outside its run folder")
-    if not path.is_file():
-        raise Unreadable(f"{name} is not a regular file")
-    return path.stat().st_size
+    """The size of ``folder/name``, None when absent; refuses what :func:`_inside` refuses,
+    without reading the file."""
+    path = _inside(folder, name)
+    return None if path is None else path.stat().st_size
 
 
 @functools.lru_cache(maxsize=4096)
