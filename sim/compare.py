@@ -46,7 +46,7 @@ def input_problem(paths: list[Path], out: Path) -> str | None:
     """What is wrong with the folders to compare or ``--out``, checked before any work: a
     path that is missing, is not a folder or holds no run; an ``--out`` that is a file."""
     from sim.sweep.compare import out_folder_problem
-    from sim.sweep.run_folders import MARKERS, discover
+    from sim.sweep.run_folders import MARKERS, holds_a_run
 
     missing = [p for p in paths if not p.exists()]
     if missing:
@@ -56,7 +56,7 @@ def input_problem(paths: list[Path], out: Path) -> str | None:
         return f"not a folder: {', '.join(map(str, files))} (give run or sweep folders)"
     if problem := out_folder_problem(out):
         return f"--out {out}: {problem}"
-    empty = [p for p in paths if not discover([p]).folders]
+    empty = [p for p in paths if not holds_a_run(p)]
     if empty:
         return (
             f"no runs in {', '.join(map(str, empty))}: a run folder holds "

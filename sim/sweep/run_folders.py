@@ -13,7 +13,7 @@ import functools
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -283,6 +283,25 @@ def find_run_folders(paths: Iterable[Path]) -> list[Path]:
     return discover(paths).folders
 
 
+def _run_folders(path: Path, links: list[tuple[Path, str]]) -> Iterator[tuple[Path, list[str]]]:
+    """The run folders under ``path`` with their file names, as the walk meets them; linked
+    run folders are not followed but added to ``links``."""
+    for root, dirs, files in os.walk(path):
+        here = Path(root)
+        kept = []
+        for d in dirs:
+            if d in PRUNED_FOLDERS:
+                continue
+            if (here / d).is_symlink():
+                if any((here / d / m).exists() for m in MARKERS):
+                    links.append((here / d, "a link to a folder elsewhere; not followed"))
+                continue
+            kept.append(d)
+        dirs[:] = kept
+        if any(m in files for m in MARKERS):
+            yield here, files
+
+
 def discover(paths: Iterable[Path]) -> Found:
     """Walk ``paths``: run folders, linked run folders not followed, and job parts."""
     found: set[Path] = set()
@@ -291,23 +310,16 @@ def discover(paths: Iterable[Path]) -> Found:
     for path in map(Path, paths):
         if not path.exists():
             raise FileNotFoundError(f"no such run or sweep folder: {path}")
-        for root, dirs, files in os.walk(path):
-            here = Path(root)
-            kept = []
-            for d in dirs:
-                if d in PRUNED_FOLDERS:
-                    continue
-                if (here / d).is_symlink():
-                    if any((here / d / m).exists() for m in MARKERS):
-                        links.append((here / d, "a link to a folder elsewhere; not followed"))
-                    continue
-                kept.append(d)
-            dirs[:] = kept
-            if any(m in files for m in MARKERS):
-                found.add(here)
-                if PART_FILE in files:
-                    parts.append(here / PART_FILE)
+        for here, files in _run_folders(path, links):
+            found.add(here)
+            if PART_FILE in files:
+                parts.append(here / PART_FILE)
     return Found(sorted(found), links, sorted(parts))
+
+
+def holds_a_run(path: Path) -> bool:
+    """Whether :func:`discover` would find a run folder under ``path`` (stops at the first)."""
+    return next(_run_folders(Path(path), []), None) is not None
 
 
 def read_rows(
