@@ -52,15 +52,16 @@ class Settings:
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise ConfigError(f"sample_seed = {self.sample_seed!r}: a whole number >= 0")
 
-    def check(self) -> None:
+    def check(self) -> ExperimentSpace:
         """Refuse, once and before any design is drawn, what would be wrong in every design
         alike: the number of workers, the scenario, the common settings, a lever month outside
-        the runs' horizon (the scenario's, or the one set in ``common``). Raises ConfigError."""
+        the runs' horizon (the scenario's, or the one set in ``common``). Raises ConfigError;
+        returns the experiment space (levers at ``lever_month``)."""
         key = repr((self.scenario, self.common, self.lever_month, self.outcomes, self.n_jobs))
         if getattr(self, "_checked", None) == key:
-            return
+            return self._space
         worker_count(self.n_jobs)
-        declare_space(lever_month=self.lever_month, outcomes=self.outcomes)
+        space = declare_space(lever_month=self.lever_month, outcomes=self.outcomes)
         builder = DesignBuilder(common=self.common, scenario=self.scenario)
         horizon = int(builder.common_config().horizon)
         if self.lever_month >= horizon:
@@ -70,13 +71,13 @@ class Settings:
                 f"{horizon} months (scenario {self.scenario}, {source}); "
                 f"allowed 0..{horizon - 1}"
             )
-        self._checked = key
+        self._checked, self._space = key, space
+        return space
 
     def space(self) -> ExperimentSpace:
         """The experiment space for these settings (levers at ``lever_month``), after
         :meth:`check`."""
-        self.check()
-        return declare_space(lever_month=self.lever_month, outcomes=self.outcomes)
+        return self.check()
 
     def runner(self) -> Runner:
         """A runner whose cache is ``out/runs``, for this scenario and common settings."""
