@@ -30,13 +30,14 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from sim.paths import CONF_DIR
-from sim.schema import Config, register_configs
+from sim.schema import register_configs
 from sim.validate import (
     ConfigError,
     ConfigTypeError,
     is_list,
     is_mapping,
     plain_problems,
+    schema_default,
     schema_type,
 )
 
@@ -164,15 +165,13 @@ def _chosen_scenarios(parsed: list[Any]) -> list[str]:
 
 
 def _in_scenario(scenario: str, path: list[str]) -> tuple[Any, Any] | None:
-    """The node at ``path`` in the schema's defaults and in ``scenario``'s file (None where
-    the file does not set it); None when the file cannot be read here (the job will say why)."""
+    """The node at ``path`` in the schema's defaults and in ``scenario``'s file (each None
+    where it holds nothing); None when the file cannot be read here (the job will say why)."""
     from hydra_plugins.sim_scenarios.scenario_file import ScenarioFileError
     from hydra_plugins.sim_scenarios.scenario_source import load_scenario
     from sim.paths import scenario_file
 
-    default: Any = Config()
-    for part in path:
-        default = default.get(part, {}) if isinstance(default, dict) else getattr(default, part)
+    default = schema_default(".".join(path))
     file = scenario_file(scenario)
     if file is None:
         return None
@@ -192,7 +191,7 @@ def _entries(scenario: str, path: list[str]) -> set[str] | None:
     if found is None:
         return None
     default, data = found
-    return set(default) | set(data if isinstance(data, dict) else ())
+    return set(default or ()) | set(data if isinstance(data, dict) else ())
 
 
 def _list_length(scenario: str, path: list[str]) -> int | None:
@@ -202,7 +201,7 @@ def _list_length(scenario: str, path: list[str]) -> int | None:
     if found is None:
         return None
     default, data = found
-    return len(data) if isinstance(data, list) else len(default)
+    return len(data) if isinstance(data, list) else len(default or ())
 
 
 def _missing_entry(key: str, scenarios: list[str]) -> str | None:

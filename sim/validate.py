@@ -183,8 +183,8 @@ def _walk(
 ) -> None:
     tp = _unwrap(tp)
     if isinstance(value, dict) and (dataclasses.is_dataclass(tp) or is_mapping(tp)):
-        new_entry = entry and not _has_default(key)
-        if files and not value and not (adds and (key in MAY_BE_EMPTY or new_entry)):
+        may_be_empty = adds and (key in MAY_BE_EMPTY or (entry and schema_default(key) is None))
+        if files and not value and not may_be_empty:
             problems.append(
                 f"{key} = {{}}: at least one entry is required (an empty mapping would "
                 "leave the default entries in place)"
@@ -206,14 +206,15 @@ def _walk(
         _leaf_problems(value, key, problems)
 
 
-def _has_default(key: str) -> bool:
-    """Whether the schema's defaults hold ``key`` (``intermediaries.azure`` does)."""
+def schema_default(key: str) -> Any:
+    """The schema's default value at ``key`` (``intermediaries.azure`` has one); None where
+    the defaults hold nothing there, or hold None."""
     node: Any = Config()
     for part in key.split("."):
         node = node.get(part) if isinstance(node, dict) else getattr(node, part, None)
         if node is None:
-            return False
-    return True
+            return None
+    return node
 
 
 def _range_text(lo: float | None, hi: float | None) -> str:
