@@ -27,11 +27,10 @@ import logging
 import math
 import os
 import re
-import sys
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, NoReturn, Optional  # noqa: UP035 - OmegaConf reads these
+from typing import Any, Dict, List, Optional  # noqa: UP035 - OmegaConf reads these
 
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.config_store import ConfigStore
@@ -148,14 +147,6 @@ def error_text(error: BaseException | None) -> str:
     return "\n".join(parts)
 
 
-def refuse(error: Exception) -> NoReturn:
-    """Print a refused sweep's message and exit with status 2, as a refused single run does
-    (nothing has been created or written at this point)."""
-    print(f"Error: {error}", file=sys.stderr)
-    sys.stderr.flush()
-    raise SystemExit(2)
-
-
 @dataclass
 class Plan:
     """The jobs a sweep launches (each a list of overrides) and its sizes, for the log."""
@@ -210,14 +201,14 @@ class ReplicatingSweeper(BasicSweeper):
     def sweep(self, arguments: list[str]) -> Any:
         """Check and plan the whole sweep (refusing bad input before anything exists), then
         open its folder, leave out finished runs and launch the rest in batches."""
+        from sim.sweep.callbacks import open_sweep_folder, stop
         from sim.validate import ConfigError
 
         assert self.config is not None and self.launcher is not None
         try:
             plan = self.plan(arguments)
         except ConfigError as e:
-            refuse(e)
-        from sim.sweep.callbacks import open_sweep_folder
+            stop(str(e), status=2)  # nothing created or written yet, as for a refused run
 
         open_sweep_folder(Path(self.config.hydra.sweep.dir))
         try:

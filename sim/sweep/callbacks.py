@@ -15,7 +15,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
@@ -25,12 +25,13 @@ log = logging.getLogger("sim.sweep")
 SELF_LOCKING_SWEEPERS = ("hydra_plugins.sim_sweeper.replicating_sweeper.ReplicatingSweeper",)
 
 
-def _stop(message: str) -> None:
-    """Print one message and end the process with status 1 (Hydra turns exceptions raised in
-    callbacks into warnings, so the callback exits itself)."""
+def stop(message: str, status: int = 1) -> NoReturn:
+    """Print one message and end the process with ``status`` (1: the sweep could not go on;
+    2: a refused input). Hydra turns exceptions raised in callbacks into warnings, so callers
+    exit themselves."""
     print(f"Error: {message}", file=sys.stderr)
     sys.stderr.flush()
-    raise SystemExit(1)
+    raise SystemExit(status)
 
 
 def remove_temp_files_under(root: Path) -> int:
@@ -101,7 +102,7 @@ class CheckRunFolder(Callback):
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            _stop(
+            stop(
                 f"cannot create the run folder {folder}: {e.strerror or e}. "
                 "Choose a writable folder with hydra.run.dir=..."
             )
@@ -117,10 +118,10 @@ def open_sweep_folder(sweep_dir: Path) -> None:
     try:
         lock.acquire(sweep_dir)
     except lock.SweepLocked as e:
-        _stop(str(e))
+        stop(str(e))
     except OSError as e:
         verb = "write" if existed else "create"
-        _stop(
+        stop(
             f"cannot {verb} the sweep folder {sweep_dir}: {e.strerror or e}. "
             "Choose a writable folder with hydra.sweep.dir=..."
         )
@@ -151,7 +152,7 @@ class AggregateSweep(Callback):
         try:
             out = compare([sweep_dir], sweep_dir / "comparison")
         except StorageError as e:
-            _stop(
+            stop(
                 f"{e}. The runs are intact; free space and run "
                 f"python -m sim.compare {sweep_dir} to write the comparison."
             )
@@ -166,7 +167,7 @@ class AggregateSweep(Callback):
         runs = out.aggregate.runs
         ok = int((runs["status"] == "ok").sum()) if len(runs) else 0
         if len(runs) and ok == 0:
-            _stop(
+            stop(
                 f"none of the {len(runs)} runs in {sweep_dir} finished: every run failed or "
                 f"was refused. Each run's status.json says why; the list is in "
                 f"{sweep_dir / 'comparison' / 'runs.csv'}."
