@@ -43,8 +43,8 @@ INVARIANTS: dict[str, str] = {
     "shares": "every share is in [0, 1]; the four options' shares sum to one (all zero when "
     "nothing is spent), and the intermediary's share is the two foreign options'",
     "offshore cap": "no customer's offshore share exceeds what localisation and rate limits allow",
-    "safeguards in bounds": "monitoring and KYC stay within the intermediary's bounds, and KYC "
-    "in force never below the legal duty",
+    "safeguards in bounds": "monitoring and KYC stay within the intermediary's bounds, an adaptive "
+    "intermediary's own KYC and the KYC in force never below the legal duty",
     "cumulative figures": "sample stocks, spend totals, offences, terminations, exposure and "
     "suspension counts, head starts, narrow skills, proxy use, fines to date and endogenous "
     "moves never decrease, and grow by exactly the month's flows where they are sums",
@@ -457,13 +457,20 @@ def _safeguards(m: _Month) -> None:
             monitoring=inter.monitoring,
             bounds=(lo, hi),
         )
+        kyc_pinned = "kyc" in inter.pinned or not inter.adaptive
         m.require(
-            0.0 <= inter.kyc <= 1.0 and inter.kyc >= duty - 1e-12,
+            0.0 <= inter.kyc <= 1.0 and (kyc_pinned or inter.kyc >= duty - 1e-12),
             "safeguards in bounds",
             intermediary=key,
             kyc=inter.kyc,
             kyc_duty=duty,
         )
+    m.require(
+        m.metrics["kyc"] >= duty - 1e-12,
+        "safeguards in bounds",
+        kyc=m.metrics["kyc"],
+        kyc_duty=duty,
+    )
 
 
 # ---------------------------------------------------------------------------------- cumulative

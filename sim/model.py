@@ -717,11 +717,15 @@ class MarketModel(mesa.Model):
         """Sample stocks grow and diffuse; each party's head start (months) follows from its
         stock and the teacher's lead over its own path; capabilities are the own paths plus
         the head start (customers, then domestic providers). The own paths are the shadow
-        state: they never see leakage."""
+        state: they never see leakage.
+
+        The teacher is the served model while the channel is open somewhere; after every US
+        model is withdrawn or the channel closes it stays at its last served month, since the
+        samples taken before encode that model, not its later versions."""
         pop, cfg = self.population, self.config
         learning = cfg.distillation
         growth = self.frontier.growth
-        if served is not None:
+        if served is not None and any(i.channel_open for i in self.intermediaries.values()):
             self.teacher = served.capability(self.month)
         pop.samples[plan.rows] += harvest.obtained[plan.rows]  # nothing obtained elsewhere
         stock = fused_learning.learn(

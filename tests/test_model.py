@@ -151,6 +151,69 @@ def test_closed_channel_means_zero_foreign_spend_and_no_extraction():
     assert s["revenue_domestic"] > 0
 
 
+def _teachers(model: MarketModel) -> list[float]:
+    teachers = []
+    while model.running:
+        model.step()
+        teachers.append(model.teacher)
+    return teachers
+
+
+def test_the_teacher_stops_at_the_last_served_month_when_the_channel_closes():
+    close = "+scenario.events=[{month: 10, lever: intermediary.channel_open, value: false}]"
+    teachers = _teachers(MarketModel(small_config("horizon=30", close)))
+    served = [
+        MarketModel(small_config("horizon=30")).developers["us_frontier"].capability(t)
+        for t in range(30)
+    ]
+    assert teachers[:10] == served[:10]  # the served model, month by month, while open
+    assert teachers[10:] == [served[9]] * 20  # then frozen: later versions never taught anyone
+    assert served[29] > served[9]
+
+
+def test_a_channel_closed_from_the_start_teaches_nothing():
+    model = MarketModel(small_config("intermediaries.azure.channel_open=false"))
+    assert set(_teachers(model)) == {0.0}
+    assert (model.population.head_start == 0).all()
+    assert model.domestic.head_start == 0
+
+
+def _own_kyc(*overrides: str) -> list[float]:
+    model = MarketModel(small_config("horizon=30", *overrides))
+    levels = []
+    while model.running:
+        model.step()
+        levels.append(model.intermediaries["azure"].kyc)
+    return levels
+
+
+DUTY = "+scenario.events=[{month: 5, lever: us.kyc_duty, value: 0.9}, {month: 15, lever: us.kyc_duty, value: 0.0}]"
+
+
+def test_a_duty_floors_a_fixed_kyc_only_while_in_force():
+    own = _own_kyc("intermediaries.azure.adaptive=false", "intermediaries.azure.kyc0=0.4", DUTY)
+    assert own == [0.4] * 30  # the intermediary's own setting never moves
+    model = MarketModel(
+        small_config(
+            "horizon=30",
+            "intermediaries.azure.adaptive=false",
+            "intermediaries.azure.kyc0=0.4",
+            DUTY,
+        )
+    ).run()
+    in_force = [r["kyc"] for r in model.records]
+    assert in_force[:5] == [0.4] * 5
+    assert in_force[5:15] == [0.9] * 10
+    assert in_force[15:] == [0.4] * 15
+
+
+def test_an_adaptive_intermediary_complies_by_raising_its_own_kyc():
+    own = _own_kyc("intermediaries.azure.kyc0=0.4", DUTY)
+    assert min(own[5:15]) >= 0.9  # raised the month the duty comes in
+    assert own[15] >= 0.9  # kept after the rescission until a review lowers it
+    assert min(own[:5]) < 0.9
+
+
 NO_PROXIES = ["distillation.proxy_accounts_max=0"]
 PERFECT_DETECTION = [
     "intermediaries.azure.monitoring0=1.0",

@@ -18,7 +18,10 @@ class CloudIntermediary(mesa.Agent):
     pressure, per dollar of customer budget (:mod:`sim.mechanisms.safeguards`). One
     safeguard (monitoring or KYC strictness) moves one step per review; a move that lowered
     the objective is undone. A safeguard set by a scenario event is pinned from then on, and
-    ``adaptive: false`` pins both. KYC never falls below the legal duty.
+    ``adaptive: false`` pins both. The KYC in force is never below the legal duty: an adaptive
+    intermediary complies by raising its own KYC to the duty (and keeps it after a rescission
+    until a review finds lowering it pays); a pinned KYC stays where it was set, and the duty
+    floors only the KYC in force (``max(kyc, duty)``, :meth:`sim.model.MarketModel._safeguards`).
     """
 
     def __init__(self, model: mesa.Model, key: str, cfg: IntermediaryConfig) -> None:
@@ -78,4 +81,5 @@ class CloudIntermediary(mesa.Agent):
                 current,
             )
             self.monitoring, self.kyc = levels
-        self.kyc = max(self.kyc, kyc_duty)
+        if self.adaptive and "kyc" not in self.pinned:
+            self.kyc = max(self.kyc, kyc_duty)
