@@ -38,12 +38,10 @@ def test_tightening_creates_violations_only_through_evasion():
     assert off == (0.0, 0.0, 0.0)
 
 
-def test_tightening_leaves_leakage_alone_because_extraction_moves_to_proxies():
-    # Restricting customers does not touch extraction run over proxy accounts: no effect on
-    # the gap closed. Without proxies, and with monitoring off so that harvesters keep
-    # extracting in their own accounts, restriction cuts their extraction and the gap closed.
-    default = paired_effect("gap_closed_months_final", "tightened_export_rules", SEEDS)
-    assert abs(default[0]) < 0.1 * summary_level("gap_closed_months_final", ())
+def test_tightening_raises_extraction_only_through_the_intermediarys_weaker_incentive():
+    # Restricting customers does not touch extraction run over proxy accounts. Without
+    # proxies, and with monitoring off so that harvesters keep extracting in their own
+    # accounts, restriction cuts their extraction.
     in_account = NO_PROXIES + (
         "intermediaries.azure.monitoring0=0.0",
         "intermediaries.azure.monitoring_min=0.0",
@@ -51,9 +49,14 @@ def test_tightening_leaves_leakage_alone_because_extraction_moves_to_proxies():
     )
     effect = paired_effect("harvested_samples", "tightened_export_rules", SEEDS, in_account)
     assert _significant(effect) == -1
-    # With the intermediary's safeguards held, extraction over proxies is untouched; left
-    # free, its hill climb answers the revenue the rules cost it, which moves extraction
-    # a few per cent either way (a different chain, docs/model.md section 8).
+    # With proxies, extraction rises a little: the rules take most of the channel's revenue,
+    # so the revenue the intermediary puts at risk through developer pressure shrinks, and its
+    # hill climb settles at weaker safeguards. Without that cost in its objective, or with
+    # its safeguards held, the rise goes (docs/model.md, section 8).
+    assert _significant(paired_effect("harvested_samples", "tightened_export_rules", SEEDS)) == 1
+    no_cost = ("intermediaries.azure.relationship_cost=0",)
+    effect = paired_effect("harvested_samples", "tightened_export_rules", SEEDS, no_cost)
+    assert _significant(effect) != 1
     level = summary_level("harvested_samples", PINNED)
     effect = paired_effect("harvested_samples", "tightened_export_rules", SEEDS, PINNED)
     assert abs(effect[0]) < 0.01 * level
@@ -114,8 +117,17 @@ def test_localisation_cuts_spend_through_the_offshore_cap_and_leaves_extraction_
     assert (
         _significant(paired_effect("china_spend_foreign", "china_data_localization", SEEDS)) == -1
     )
-    # Campaigns need access, not a share of spend: with the intermediary's safeguards held
-    # (its hill climb would otherwise react to the revenue it loses), extraction is identical.
+    # Left free, the intermediary answers the revenue it loses with weaker safeguards (the
+    # revenue it puts at risk through developer pressure shrinks with its revenue), which lets
+    # a little more extraction through; without that cost in its objective, none.
+    assert (
+        _significant(paired_effect("harvested_samples", "china_data_localization", range(10))) == 1
+    )
+    no_cost = ("intermediaries.azure.relationship_cost=0",)
+    effect = paired_effect("harvested_samples", "china_data_localization", range(10), no_cost)
+    assert _significant(effect) != 1
+    # Campaigns need access, not a share of spend: with the intermediary's safeguards held,
+    # extraction is identical.
     assert paired_effect("harvested_samples", "china_data_localization", SEEDS, PINNED) == (
         0.0,
         0.0,
@@ -149,17 +161,20 @@ def test_evasion_drives_violations_and_audits_drive_fines():
     assert paired_effect("fines", "reseller_evasion", SEEDS, no_audit) == (0.0, 0.0, 0.0)
 
 
-def test_decoupling_stops_extraction_through_the_intermediarys_kyc_response():
-    # Decoupling -> shells caught -> fines -> the intermediary's hill climb raises KYC to
-    # its maximum -> no room for proxy accounts -> extraction stops. With the intermediary's
-    # own KYC held where it starts, only what the rules do themselves is left: less than half.
-    adaptive = paired_effect("harvested_samples", "decoupling", SEEDS)
+def test_decoupling_cuts_extraction_through_fines_and_the_intermediarys_kyc_response():
+    # Decoupling -> shells caught -> fines -> the intermediary's hill climb lifts KYC from
+    # the 0.95 duty to its maximum, where no proxy account can be opened -> extraction falls.
+    seeds = range(10)
+    adaptive = paired_effect("harvested_samples", "decoupling", seeds)
     assert _significant(adaptive) == -1
-    pinned = (
-        "intermediaries.azure.kyc_max=0.6",
-        "intermediaries.azure.kyc_min=0.6",
-    )
-    effect = paired_effect("harvested_samples", "decoupling", SEEDS, pinned)
+    # With the intermediary's own KYC held below the duty, KYC in force stays at 0.95 (room
+    # for about a thousand proxy accounts): the cut goes, and restriction alone adds a little,
+    # as in tightened_export_rules.
+    held = ("intermediaries.azure.kyc_max=0.6", "intermediaries.azure.kyc_min=0.6")
+    assert _significant(paired_effect("harvested_samples", "decoupling", seeds, held)) != -1
+    # Without fines the climb has far less reason to go there: most of the cut goes.
+    no_fines = ("us.penalty_multiplier=0", "us.penalty_fixed_usd=0")
+    effect = paired_effect("harvested_samples", "decoupling", seeds, no_fines)
     assert abs(effect[0]) < 0.5 * abs(adaptive[0])
 
 

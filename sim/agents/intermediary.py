@@ -16,8 +16,8 @@ class CloudIntermediary(mesa.Agent):
     Decision rule (every ``adapt_every`` months): a hill climb on its objective, revenue
     after the developers' share minus fines minus the revenue it sees at risk from developer
     pressure, per dollar of customer budget (:mod:`sim.mechanisms.safeguards`). One
-    safeguard (monitoring or KYC strictness) moves one step per review; a move that lowered
-    the objective is undone. A safeguard set by a scenario event is pinned from then on, and
+    safeguard (monitoring or KYC strictness) moves one step after two reviews at the same
+    levels; a move that did worse than the objective's trend over those two is undone. A safeguard set by a scenario event is pinned from then on, and
     ``adaptive: false`` pins both. The KYC in force is never below the legal duty: an adaptive
     intermediary complies by raising its own KYC to the duty (and keeps it after a rescission
     until a review finds lowering it pays); a pinned KYC stays where it was set, and the duty

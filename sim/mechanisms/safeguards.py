@@ -27,18 +27,23 @@ def objective(
 
 @dataclass
 class HillClimb:
-    """Perturb-and-observe over a few levers, one lever per review.
+    """Perturb-and-observe over a few levers, one lever per move, judged against the trend.
 
-    Each review compares the objective since the last move with the objective before it. A
-    move that made things worse is undone and that lever's direction reversed; then the next
-    free lever (round robin) moves one step in its current direction, turning back at its
-    bounds. Pinned levers never move.
+    The objective drifts on its own (the market grows, prices fall, rules change), so a move
+    is judged by the change it brought beyond that drift: after two periods at the same
+    levels, ``trend = j_1 - j_0``; the next free lever (round robin) moves one step in its
+    current direction (turning back at its bounds); the period after the move, ``j_2``, keeps
+    the move if ``j_2 - j_1 >= trend`` and otherwise undoes it and reverses that lever's
+    direction. Either way the levels then hold until two periods measure them afresh, so a
+    move is never judged against an objective from before a shock. Pinned levers never move.
     """
 
     step: float
     directions: list[float] = field(default_factory=list)
     last_move: tuple[int, float] | None = None
-    reference: float | None = None
+    steady: list[float] = field(default_factory=list)
+    before: float = 0.0
+    trend: float = 0.0
     turn: int = 0
 
     def review(
@@ -52,17 +57,24 @@ class HillClimb:
         levels = list(levels)
         if not self.directions:
             self.directions = [1.0] * len(levels)
-        if self.last_move is not None and self.reference is not None and current < self.reference:
+        if self.last_move is not None:
             lever, delta = self.last_move
-            if not pinned[lever]:
-                levels[lever] = _clip(levels[lever] - delta, bounds[lever])
-            self.directions[lever] = -self.directions[lever]
-        else:
-            self.reference = current
-        self.last_move = None
-        free = [i for i in range(len(levels)) if not pinned[i]]
-        if not free:
+            self.last_move = None
+            if current - self.before < self.trend:
+                if not pinned[lever]:
+                    levels[lever] = _clip(levels[lever] - delta, bounds[lever])
+                self.directions[lever] = -self.directions[lever]
+                self.steady = []
+            else:
+                self.steady = [current]
             return levels
+        self.steady = [*self.steady[-1:], current]
+        free = [i for i in range(len(levels)) if not pinned[i]]
+        if len(self.steady) < 2 or not free:
+            return levels
+        self.trend = self.steady[1] - self.steady[0]
+        self.before = self.steady[1]
+        self.steady = []
         lever = free[self.turn % len(free)]
         self.turn += 1
         lo, hi = bounds[lever]

@@ -16,11 +16,19 @@ FREE2 = [False, False]
 UNIT2 = [(0.0, 1.0), (0.0, 1.0)]
 
 
+def _first_move(climb, levels, bounds=UNIT2, pinned=FREE2, current=1.0):
+    """Two steady periods, then the first move."""
+    assert climb.review(levels, bounds, pinned, current) == levels
+    return climb.review(levels, bounds, pinned, current)
+
+
 def test_a_move_that_leaves_the_objective_unchanged_is_kept():
     climb = HillClimb(step=0.1)
-    levels = climb.review([0.5, 0.5], UNIT2, FREE2, 1.0)
+    levels = _first_move(climb, [0.5, 0.5])
     assert levels == [0.6, 0.5]
-    levels = climb.review(levels, UNIT2, FREE2, 1.0)  # no worse: keep, move the other
+    levels = climb.review(levels, UNIT2, FREE2, 1.0)  # no worse than the trend: kept
+    assert levels == pytest.approx([0.6, 0.5])
+    levels = climb.review(levels, UNIT2, FREE2, 1.0)  # two steady periods: the other moves
     assert levels == pytest.approx([0.6, 0.6])
     assert climb.directions == [1.0, 1.0]
 
@@ -39,16 +47,17 @@ def test_levers_take_turns_in_order():
     climb = HillClimb(step=0.1)
     levels = [0.5, 0.5, 0.5]
     moved = []
-    for _ in range(6):
+    for _ in range(13):
         new = climb.review(levels, [(0.0, 1.0)] * 3, [False] * 3, 1.0)
-        moved.append(next(i for i in range(3) if new[i] != levels[i]))
+        if new != levels:
+            moved.append(next(i for i in range(3) if new[i] != levels[i]))
         levels = new
-    assert moved == [0, 1, 2, 0, 1, 2]
+    assert moved == [0, 1, 2, 0, 1, 2]  # a move every second review while moves are kept
 
 
 def test_a_lever_at_its_bound_turns_back():
     climb = HillClimb(step=0.1)
-    levels = climb.review([1.0, 0.5], UNIT2, [False, True], 1.0)
+    levels = _first_move(climb, [1.0, 0.5], pinned=[False, True])
     assert levels == pytest.approx([0.9, 0.5])
     assert climb.directions[0] == -1.0
 
@@ -56,7 +65,7 @@ def test_a_lever_at_its_bound_turns_back():
 def test_a_lever_with_no_room_keeps_its_direction():
     # Bounds [0.5, 0.5] leave no move (a KYC floor at its maximum): no reason to turn back.
     climb = HillClimb(step=0.1)
-    levels = climb.review([0.5, 0.5], [(0.5, 0.5), (0.0, 1.0)], [False, True], 1.0)
+    levels = _first_move(climb, [0.5, 0.5], bounds=[(0.5, 0.5), (0.0, 1.0)], pinned=[False, True])
     assert levels == [0.5, 0.5]
     assert climb.directions[0] == 1.0
 
