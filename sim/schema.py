@@ -279,7 +279,7 @@ class CustomersConfig:
         "x month-0 budget",
         f"{FITTED_SOURCE}; Bass-type adoption (logistic, no innovation term)",
         "Multiple of the month-0 budget that budgets approach: B(t) = B0 L / (1 + (L - 1) "
-        "exp(-g t)); a very large L is plain exponential growth",
+        "(1 + g)^-t); a very large L is plain growth at g a month",
         1,
         None,
         plausible=(3.0, 50.0),

@@ -49,6 +49,28 @@ def _access_inputs(rng, n=N):
 
 
 @pytest.mark.parametrize("compiled", BOTH)
+def test_a_terminated_firm_reaches_the_channel_by_no_route(rng, compiled):
+    inputs = _access_inputs(rng)
+    n = inputs["draw"].size
+    inputs.update(
+        restricted=np.arange(n) % 2 == 0,
+        approved=np.ones(n, dtype=bool),
+        barred=np.zeros(n, dtype=bool),
+        suspended_until=np.full(n, -1),
+        blocked_until=np.full(n, -1),
+        channel_open=np.ones(n, dtype=bool),
+        evade=np.ones(n),
+        kyc=np.zeros(n),
+        draw=np.zeros(n),  # every restricted firm would get through a shell
+    )
+    direct, evading = fused_access.routes(**inputs, compiled=compiled)
+    gone = inputs["terminated"]
+    assert gone.any() and (gone & inputs["restricted"]).any()
+    assert not (direct | evading)[gone].any()
+    np.testing.assert_array_equal(direct | evading, ~gone)
+
+
+@pytest.mark.parametrize("compiled", BOTH)
 def test_routes_are_the_access_mechanisms(rng, compiled):
     inputs = _access_inputs(rng)
     direct, evading = fused_access.routes(**inputs, compiled=compiled)
@@ -63,7 +85,7 @@ def test_routes_are_the_access_mechanisms(rng, compiled):
     )
     expected_evading = access.reseller_access(
         inputs["restricted"],
-        inputs["blocked_until"] >= t,
+        (inputs["blocked_until"] >= t) | inputs["terminated"],
         inputs["channel_open"],
         inputs["barred"],
         inputs["evade"],

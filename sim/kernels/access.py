@@ -28,14 +28,20 @@ def routes(
     compiled: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(direct, evading)``: approved, unrestricted customers not suspended, terminated or
-    barred reach foreign models directly; restricted ones not blocked or barred get through
-    a shell when ``draw < evade * (1 - kyc)``; both need the channel open."""
+    barred reach foreign models directly; restricted ones not blocked, terminated or barred
+    get through a shell when ``draw < evade * (1 - kyc)``; both need the channel open."""
     if not compiled:
         direct = access.foreign_access(
             approved, restricted, suspended_until >= month, terminated, channel_open, barred
         )
         evading = access.reseller_access(
-            restricted, blocked_until >= month, channel_open, barred, evade, kyc, draw
+            restricted,
+            (blocked_until >= month) | terminated,
+            channel_open,
+            barred,
+            evade,
+            kyc,
+            draw,
         )
         return direct, evading
     n = approved.shape[0]
@@ -87,5 +93,6 @@ def _routes_loop(
             reachable
             and restricted[i]
             and not blocked_until[i] >= month
+            and not terminated[i]
             and draw[i] < evade[i] * (1.0 - kyc[i])
         )

@@ -60,6 +60,8 @@ def reseller_access(
 ) -> np.ndarray:
     """Restricted customers that reach the channel through a reseller or shell this month.
 
+    ``blocked``: a shell caught recently (blocked for a while) or a firm terminated for good.
+
     Success probability ``evade_i * (1 - kyc)``: stricter KYC makes shells harder to pass.
     """
     trying = restricted & ~blocked & channel_open & ~barred

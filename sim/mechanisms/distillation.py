@@ -27,7 +27,8 @@ def campaign_volume(
     distillation needs (samples), not by how many tokens a firm buys for production, so they
     do not grow as prices fall. ``a_i`` is the firm's in-house ambition (labs training
     frontier-class models run large campaigns, other firms fine-tune on small sets).
-    Announced monitoring ``mu`` and the firm's own perceived detection risk ``r_i`` deter.
+    Announced monitoring ``mu`` and the firm's own perceived risk ``r_i`` deter (the model
+    passes the harvester's remembered campaign risk ``c_i``, docs/model.md 7.6).
     """
     return (
         campaign_samples
