@@ -37,7 +37,7 @@ CITATIONS: dict[str, str] = {
     "info-2024": (
         "The Information, March 2024 (as reported by thehansindia.com): a ByteDance entity "
         "was paying the cloud provider roughly $20M a month for OpenAI models, about a quarter "
-        "of an AI-cloud business then near $1B a year."
+        "of the provider's whole AI-cloud business, then near $1B a year."
     ),
     "bloomberg-2026": (
         "Bloomberg, June 2026 (via secondary reports): ByteDance is the provider's largest AI "

@@ -247,11 +247,13 @@ class CustomersConfig:
     budget_total_musd: float = param(
         fitted("customers.budget_total_musd", 300.0),
         "USD million per month",
-        f"{FITTED_SOURCE}; {FACTS}: a channel near $1B a year in 2024",
+        f"{FITTED_SOURCE}; {FACTS}: a China channel between the largest buyer's $0.24B and "
+        "the provider's whole AI-cloud business near $1B a year in 2024; plausible range: "
+        "where every target but the noisy month-0 recall still passes with the others fixed",
         "Total monthly AI budget at month 0 of the drawn customers (archetypes excluded)",
         0,
         None,
-        plausible=(50, 2000),
+        plausible=(15, 100),
     )
     pareto_alpha: float = param(
         1.6,
@@ -659,7 +661,7 @@ class DemandConfig:
         "utility",
         FITTED_SOURCE,
         "Constant for foreign models (their appeal beyond quality, price and risk)",
-        plausible=(-2.0, 2.0),
+        plausible=(-3.0, 3.0),
     )
     asc_domestic: float = param(
         0.3, "utility", ASSUMPTION, "Constant for domestic providers", plausible=(-1, 1)

@@ -38,7 +38,7 @@ def test_tightening_creates_violations_only_through_evasion():
     assert off == (0.0, 0.0, 0.0)
 
 
-def test_tightening_raises_extraction_only_through_the_intermediarys_weaker_incentive():
+def test_tightening_does_not_cut_extraction_because_of_proxies_and_the_intermediarys_answer():
     # Restricting customers does not touch extraction run over proxy accounts. Without
     # proxies, and with monitoring off so that harvesters keep extracting in their own
     # accounts, restriction cuts their extraction.
@@ -47,19 +47,22 @@ def test_tightening_raises_extraction_only_through_the_intermediarys_weaker_ince
         "intermediaries.azure.monitoring_min=0.0",
         "intermediaries.azure.adaptive=false",
     )
-    effect = paired_effect("harvested_samples", "tightened_export_rules", SEEDS, in_account)
+    seeds = range(10)  # shells keep some of them extracting: a small cut, 10 seeds
+    effect = paired_effect("harvested_samples", "tightened_export_rules", seeds, in_account)
     assert _significant(effect) == -1
-    # With proxies, extraction rises a little: the rules take most of the channel's revenue,
-    # so the revenue the intermediary puts at risk through developer pressure shrinks, and its
-    # hill climb settles at weaker safeguards. Without that cost in its objective, or with
-    # its safeguards held, the rise goes (docs/model.md, section 8).
-    assert _significant(paired_effect("harvested_samples", "tightened_export_rules", SEEDS)) == 1
-    no_cost = ("intermediaries.azure.relationship_cost=0",)
-    effect = paired_effect("harvested_samples", "tightened_export_rules", SEEDS, no_cost)
-    assert _significant(effect) != 1
+    # With proxies and the intermediary's safeguards held, extraction does not move.
     level = summary_level("harvested_samples", PINNED)
     effect = paired_effect("harvested_samples", "tightened_export_rules", SEEDS, PINNED)
     assert abs(effect[0]) < 0.01 * level
+    # Left free, the intermediary answers in two ways: fines for shells push its KYC up (fewer
+    # proxy accounts), and the revenue it no longer risks through developer pressure lowers
+    # its monitoring. Together: no cut. Without the pressure term, only the first is left,
+    # and the rules cut extraction (docs/model.md, section 8).
+    effect = paired_effect("harvested_samples", "tightened_export_rules", seeds)
+    assert _significant(effect) != -1
+    no_cost = ("intermediaries.azure.relationship_cost=0",)
+    effect = paired_effect("harvested_samples", "tightened_export_rules", seeds, no_cost)
+    assert _significant(effect) == -1
 
 
 def test_an_extraction_surge_triggers_withdrawals_through_what_developers_find_themselves():
@@ -80,16 +83,18 @@ def test_leaky_safeguards_raise_extraction_through_deterrence_and_detection():
     assert _significant(paired_effect("harvested_samples", "leaky_safeguards", SEEDS, blind)) != 1
 
 
-def test_strict_safeguards_cost_honest_buyers_and_win_some_back_through_lower_withdrawal_risk():
-    # Strict safeguards cost honest customers (false positives, KYC rejections): without the
-    # withdrawal-risk term channel spend falls. Less extraction keeps the developers'
-    # pressure lower, which buyers read as a lower risk of losing the model: with that term
-    # the effect on spend is higher, seed by seed.
+def test_strict_safeguards_raise_channel_spend_only_through_lower_withdrawal_risk():
+    # Strict safeguards cost honest customers (false positives, KYC rejections), but little
+    # at the channel's scale: without the withdrawal-risk term, channel spend does not rise.
+    # Less extraction keeps the developers' pressure lower, which buyers read as a lower risk
+    # of losing the model: with that term the effect on spend is higher, seed by seed, and
+    # positive.
     no_risk = ("demand.withdrawal_salience=0", *PINNED)
     assert (
         _significant(paired_effect("china_spend_foreign", "strict_safeguards", range(10), no_risk))
-        == -1
+        != 1
     )
+    assert _significant(paired_effect("china_spend_foreign", "strict_safeguards", range(10))) == 1
     from paired import summary
 
     gains = [

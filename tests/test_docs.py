@@ -127,3 +127,17 @@ def test_every_uncertain_parameter_has_a_plausible_range():
         if not (f.metadata.get("plausible") or f.metadata.get("plausible_factor")):
             missing.append(key)
     assert not missing, f"uncertain parameters without a plausible range: {missing}"
+
+
+def test_every_default_lies_in_its_plausible_range():
+    """A fitted or assumed default outside its own plausible range would make the
+    uncertainty analysis sample worlds around a value it never contains."""
+    from sim.config import as_config, compose
+    from sim.schema import plausible_ranges
+
+    outside = {
+        key: (p.lo, p.default, p.hi)
+        for key, p in plausible_ranges(as_config(compose())).items()
+        if not p.lo <= p.default <= p.hi
+    }
+    assert not outside, f"defaults outside their plausible ranges: {outside}"

@@ -44,8 +44,8 @@ class Curve:
 CURVES = (
     # The named buyers dominate spend: the step that first restricts one of them is the
     # largest (docs: "Responses to the levers").
-    Curve("us.rule_level", "china_spend_foreign", -1, 0.75),
-    Curve("us.rule_level", "revenue_domestic", +1, 0.7),
+    Curve("us.rule_level", "china_spend_foreign", -1, 0.85),
+    Curve("us.rule_level", "revenue_domestic", +1, 0.8),
     Curve("us.rule_level", "violations", +1, 0.4),
     Curve("us.audit_prob", "violations_detected", +1, 0.45, SOME_RESTRICTED),
     # Shell use falls exponentially with the audit risk in the logit: the first step is the
