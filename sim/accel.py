@@ -14,7 +14,7 @@ so only the first run on a machine pays for compiling.
 
 Loops over customers marked :func:`parallel` run their rows over numba's threads
 (``numba.prange``; ``NUMBA_NUM_THREADS`` sets how many, joblib's workers set it to their
-share of the cores). Each row writes only its own outputs and every sum inside a row is
+share of the cores), which sleep between loops (``OMP_WAIT_POLICY=PASSIVE`` unless set). Each row writes only its own outputs and every sum inside a row is
 added in the same order as in one thread, so the thread count changes speed, never bits.
 Such a kernel takes each array it writes as an argument of its own: numba 0.68 drops
 writes made in a ``prange`` loop through arrays held in a tuple.
@@ -26,6 +26,13 @@ import importlib.util
 import os
 from collections.abc import Callable
 from typing import Any
+
+# OpenMP's threads sleep between the compiled loops instead of spinning: spinning was no
+# faster here on an idle machine, and whenever another process held a core, the spinning
+# thread kept the core its partner needed and a large run took 2-10 times as long
+# (benchmarks/README.md). Read once, when numba first starts its threads; a value set by the
+# user wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 #: Customers from which ``SIM_KERNELS=auto`` uses the compiled kernels.
 MIN_CUSTOMERS = 20_000

@@ -463,3 +463,18 @@ def test_numba_required_but_missing_is_refused(monkeypatch):
     monkeypatch.setattr(accel, "numba_installed", lambda: False)
     with pytest.raises(ValueError, match="numba is not installed"):
         accel.use_numba(10)
+
+
+@pytest.mark.parametrize(("preset", "expected"), [(None, "PASSIVE"), ("active", "active")])
+def test_openmp_threads_sleep_between_loops_unless_the_user_says_otherwise(preset, expected):
+    # Spinning threads made a large run 2-10x slower whenever another process held a core.
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if preset is not None:
+        env["OMP_WAIT_POLICY"] = preset
+    code = "import os, sim.model; print(os.environ['OMP_WAIT_POLICY'])"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.strip() == expected, out.stderr
