@@ -90,7 +90,7 @@ MONTHLY: tuple[Metric, ...] = (
     _m("harvested_samples_detected", "samples", "Of which by flagged accounts before they were cut off (detected, not prevented)", "sum", "detected harvest"),
     _m("harvest_prevented_samples", "samples", "Planned extraction that flags cut off this month (prevented)", "sum", "prevented harvest", HIGHER, US_CONTROLS),
     _m("harvested_tokens", "tokens", "Harvested samples in output tokens", "sum", "harvested tokens", LOWER, US_CONTROLS),
-    _m("detection_recall", "share", "Share of extracting accounts flagged this month (empty when none)", "", "detection recall", HIGHER, US_CONTROLS),
+    _m("detection_recall", "share", "Share of the month's planned extraction volume on flagged accounts (empty when none)", "", "detection recall", HIGHER, US_CONTROLS),
     _m("detection_recall_own_accounts", "share", "Detection recall on extraction run inside harvesters' own accounts, volume-weighted (empty when none)", "", "recall, own accounts", HIGHER, US_CONTROLS),
     _m("false_positive_rate", "share", "Share of honest accounts using foreign models flagged this month", "", "false-positive rate", LOWER, INTERMEDIARY),
     _m("capability_frontier", "capability index", "US frontier capability at the month's end (1 at month 0)", "final", "US frontier capability"),

@@ -440,7 +440,7 @@ class DeveloperConfig:
     )
     own_detection: float = param(
         0.1,
-        "per month",
+        "share of missed samples",
         f"{ASSUMPTION}; {FACTS}: the Feb 2026 campaigns were found by the lab itself",
         "Share of extraction the intermediary missed that the developer finds on its own",
         0,
