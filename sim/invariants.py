@@ -458,12 +458,18 @@ def _safeguards(m: _Month) -> None:
             bounds=(lo, hi),
         )
         kyc_pinned = "kyc" in inter.pinned or not inter.adaptive
+        lo, hi = inter.bounds["kyc"]
         m.require(
-            0.0 <= inter.kyc <= 1.0 and (kyc_pinned or inter.kyc >= duty - 1e-12),
+            0.0 <= inter.kyc <= 1.0
+            and (
+                kyc_pinned
+                or (lo - 1e-12 <= inter.kyc <= hi + 1e-12 and inter.kyc >= min(duty, hi) - 1e-12)
+            ),
             "safeguards in bounds",
             intermediary=key,
             kyc=inter.kyc,
             kyc_duty=duty,
+            bounds=(lo, hi),
         )
     m.require(
         m.metrics["kyc"] >= duty - 1e-12,
@@ -719,10 +725,11 @@ def _access(m: _Month) -> None:
     prev = m.previous
     if prev is not None:
         m.require(
-            ~prev.terminated | (direct == 0),
+            ~prev.terminated | ((direct == 0) & (shells == 0)),
             "no service while shut out",
             terminated_before=prev.terminated,
             spend_direct=direct,
+            spend_shells=shells,
         )
         suspended = prev.suspended_until >= t
         m.require(

@@ -231,7 +231,7 @@ class CustomersConfig:
         2000,
         "customers",
         f"{ASSUMPTION}; calibrated at 2,000; the budget total is fixed, so more customers are "
-        "smaller firms (docs/model.md, limitation 16)",
+        "smaller firms (docs/model.md, limitation 17)",
         "Number of Chinese enterprise customers, the named archetypes included",
         1,
         None,

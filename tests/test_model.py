@@ -209,9 +209,17 @@ def test_a_duty_floors_a_fixed_kyc_only_while_in_force():
 
 def test_an_adaptive_intermediary_complies_by_raising_its_own_kyc():
     own = _own_kyc("intermediaries.azure.kyc0=0.4", DUTY)
-    assert min(own[5:15]) >= 0.9  # raised the month the duty comes in
-    assert own[15] >= 0.9  # kept after the rescission until a review lowers it
-    assert min(own[:5]) < 0.9
+    assert own[4] < 0.9 <= min(own[5:15])  # raised the month the duty comes in
+    assert own[15] == own[16] == own[14]  # the rescission alone moves nothing
+
+
+def test_a_duty_above_the_intermediarys_highest_kyc_floors_only_the_kyc_in_force():
+    bounds = ("intermediaries.azure.kyc_min=0.4", "intermediaries.azure.kyc_max=0.6")
+    own = _own_kyc("intermediaries.azure.kyc0=0.5", *bounds, DUTY)
+    assert max(own) <= 0.6 and min(own) >= 0.4  # its own KYC stays within its bounds
+    model = MarketModel(small_config("horizon=30", "intermediaries.azure.kyc0=0.5", *bounds, DUTY))
+    in_force = [r["kyc"] for r in model.run().records]
+    assert in_force[5:15] == [0.9] * 10
 
 
 NO_PROXIES = ["distillation.proxy_accounts_max=0"]

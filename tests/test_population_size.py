@@ -7,7 +7,7 @@ harvester's campaign (``distillation.campaign_samples``) and the approval thresh
 is a third the size: fewer clear the approval threshold, and three times as many harvesters
 each run a full-size campaign, so the labs' pressure passes their tolerance and they withdraw,
 and spend on foreign models collapses. Scaling the campaigns (and the threshold) by
-``2000 / n`` keeps the calibrated regime (docs/model.md, limitation 7).
+``2000 / n`` keeps the calibrated regime (docs/model.md, limitation 17).
 """
 
 from __future__ import annotations

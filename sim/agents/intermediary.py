@@ -81,5 +81,7 @@ class CloudIntermediary(mesa.Agent):
                 current,
             )
             self.monitoring, self.kyc = levels
+        elif not self.adaptive:
+            self.climb.forget()
         if self.adaptive and "kyc" not in self.pinned:
-            self.kyc = max(self.kyc, kyc_duty)
+            self.kyc = max(self.kyc, min(kyc_duty, self.bounds["kyc"][1]))

@@ -34,13 +34,15 @@ class HillClimb:
     levels, ``trend = j_1 - j_0``; the next free lever (round robin) moves one step in its
     current direction (turning back at its bounds); the period after the move, ``j_2``, keeps
     the move if ``j_2 - j_1 >= trend`` and otherwise undoes it and reverses that lever's
-    direction. Either way the levels then hold until two periods measure them afresh, so a
-    move is never judged against an objective from before a shock. Pinned levers never move.
+    direction (the lever goes back to where it was, within its present bounds). Either way
+    the levels then hold until two periods measure them afresh. A lever with no room to move
+    is not moved; pinned levers never move; :meth:`forget` drops what was measured (a review
+    skipped), so no move is judged against an objective from before the gap.
     """
 
     step: float
     directions: list[float] = field(default_factory=list)
-    last_move: tuple[int, float] | None = None
+    last_move: tuple[int, float] | None = None  # (lever, level before the move)
     steady: list[float] = field(default_factory=list)
     before: float = 0.0
     trend: float = 0.0
@@ -58,11 +60,11 @@ class HillClimb:
         if not self.directions:
             self.directions = [1.0] * len(levels)
         if self.last_move is not None:
-            lever, delta = self.last_move
+            lever, previous = self.last_move
             self.last_move = None
             if current - self.before < self.trend:
                 if not pinned[lever]:
-                    levels[lever] = _clip(levels[lever] - delta, bounds[lever])
+                    levels[lever] = _clip(previous, bounds[lever])
                 self.directions[lever] = -self.directions[lever]
                 self.steady = []
             else:
@@ -72,9 +74,6 @@ class HillClimb:
         free = [i for i in range(len(levels)) if not pinned[i]]
         if len(self.steady) < 2 or not free:
             return levels
-        self.trend = self.steady[1] - self.steady[0]
-        self.before = self.steady[1]
-        self.steady = []
         lever = free[self.turn % len(free)]
         self.turn += 1
         lo, hi = bounds[lever]
@@ -82,9 +81,19 @@ class HillClimb:
         if target == levels[lever] and hi > lo:
             self.directions[lever] = -self.directions[lever]
             target = _clip(levels[lever] + self.directions[lever] * self.step, bounds[lever])
-        self.last_move = (lever, target - levels[lever])
+        if target == levels[lever]:
+            return levels  # no room: nothing to judge, keep measuring
+        self.trend = self.steady[1] - self.steady[0]
+        self.before = self.steady[1]
+        self.steady = []
+        self.last_move = (lever, levels[lever])
         levels[lever] = target
         return levels
+
+    def forget(self) -> None:
+        """Drop the pending move and the measurements (a review was skipped)."""
+        self.last_move = None
+        self.steady = []
 
 
 def _clip(value: float, bounds: tuple[float, float]) -> float:

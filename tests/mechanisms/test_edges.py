@@ -62,12 +62,39 @@ def test_a_lever_at_its_bound_turns_back():
     assert climb.directions[0] == -1.0
 
 
-def test_a_lever_with_no_room_keeps_its_direction():
-    # Bounds [0.5, 0.5] leave no move (a KYC floor at its maximum): no reason to turn back.
+def test_a_lever_with_no_room_is_never_moved_or_judged():
+    # Bounds [0.5, 0.5] leave no move (a KYC floor at its maximum): nothing to judge, so a
+    # falling objective neither undoes anything nor turns the lever round.
     climb = HillClimb(step=0.1)
-    levels = _first_move(climb, [0.5, 0.5], bounds=[(0.5, 0.5), (0.0, 1.0)], pinned=[False, True])
-    assert levels == [0.5, 0.5]
+    bounds, pinned = [(0.5, 0.5), (0.0, 1.0)], [False, True]
+    levels = _first_move(climb, [0.5, 0.5], bounds=bounds, pinned=pinned)
+    for current in (0.9, 0.8, 0.7, 0.6):
+        levels = climb.review(levels, bounds, pinned, current)
+        assert levels == [0.5, 0.5]
     assert climb.directions[0] == 1.0
+    assert climb.last_move is None
+
+
+def test_an_undone_move_restores_the_level_before_it_within_the_present_bounds():
+    climb = HillClimb(step=0.1)
+    climb.directions = [-1.0, 1.0]
+    levels = _first_move(climb, [0.6, 0.5], pinned=[False, True])
+    assert levels == pytest.approx([0.5, 0.5])
+    # A duty then floors the lever at 0.9; the move did worse than the trend: undone to the
+    # level before it (0.6), which the new bounds lift to 0.9, not one step above the floor.
+    levels = climb.review([0.9, 0.5], [(0.9, 1.0), (0.0, 1.0)], [False, True], 0.5)
+    assert levels == pytest.approx([0.9, 0.5])
+    assert climb.directions[0] == 1.0
+
+
+def test_forgetting_drops_the_pending_move_and_the_measurements():
+    climb = HillClimb(step=0.1)
+    levels = _first_move(climb, [0.5, 0.5])
+    assert levels == pytest.approx([0.6, 0.5])
+    climb.forget()  # e.g. adaptation switched off for a while
+    levels = climb.review(levels, UNIT2, FREE2, 0.1)  # far below: no pending move to undo
+    assert levels == pytest.approx([0.6, 0.5])
+    assert climb.directions == [1.0, 1.0]
 
 
 def test_two_accounts_already_make_a_network_that_can_be_linked():
