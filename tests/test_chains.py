@@ -173,8 +173,7 @@ def test_decoupling_cuts_extraction_through_fines_and_the_intermediarys_kyc_resp
     adaptive = paired_effect("harvested_samples", "decoupling", seeds)
     assert _significant(adaptive) == -1
     # With the intermediary's own KYC held below the duty, KYC in force stays at 0.95 (room
-    # for about a thousand proxy accounts): the cut goes, and restriction alone adds a little,
-    # as in tightened_export_rules.
+    # for about a thousand proxy accounts): the cut goes.
     held = ("intermediaries.azure.kyc_max=0.6", "intermediaries.azure.kyc_min=0.6")
     assert _significant(paired_effect("harvested_samples", "decoupling", seeds, held)) != -1
     # Without fines the climb has far less reason to go there: most of the cut goes.
