@@ -14,8 +14,9 @@ so only the first run on a machine pays for compiling.
 
 Loops over customers marked :func:`parallel` run their rows over numba's threads
 (``numba.prange``; ``NUMBA_NUM_THREADS`` sets how many, joblib's workers set it to their
-share of the cores), which sleep between loops (``OMP_WAIT_POLICY=PASSIVE`` unless set). Each row writes only its own outputs and every sum inside a row is
-added in the same order as in one thread, so the thread count changes speed, never bits.
+share of the cores), which sleep between loops (``OMP_WAIT_POLICY=PASSIVE`` unless set).
+Each row writes only its own outputs and every sum inside a row is added in the same order
+as in one thread, so the thread count changes speed, never bits.
 Such a kernel takes each array it writes as an argument of its own: numba 0.68 drops
 writes made in a ``prange`` loop through arrays held in a tuple.
 """

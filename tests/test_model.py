@@ -178,47 +178,39 @@ def test_a_channel_closed_from_the_start_teaches_nothing():
     assert model.domestic.head_start == 0
 
 
-def _own_kyc(*overrides: str) -> list[float]:
+def _kyc_paths(*overrides: str) -> tuple[list[float], list[float]]:
+    """The intermediary's own KYC and the KYC in force, month by month, from one run."""
     model = MarketModel(small_config("horizon=30", *overrides))
-    levels = []
+    own = []
     while model.running:
         model.step()
-        levels.append(model.intermediaries["azure"].kyc)
-    return levels
+        own.append(model.intermediaries["azure"].kyc)
+    return own, [r["kyc"] for r in model.records]
 
 
 DUTY = "+scenario.events=[{month: 5, lever: us.kyc_duty, value: 0.9}, {month: 15, lever: us.kyc_duty, value: 0.0}]"
 
 
 def test_a_duty_floors_a_fixed_kyc_only_while_in_force():
-    own = _own_kyc("intermediaries.azure.adaptive=false", "intermediaries.azure.kyc0=0.4", DUTY)
+    own, in_force = _kyc_paths(
+        "intermediaries.azure.adaptive=false", "intermediaries.azure.kyc0=0.4", DUTY
+    )
     assert own == [0.4] * 30  # the intermediary's own setting never moves
-    model = MarketModel(
-        small_config(
-            "horizon=30",
-            "intermediaries.azure.adaptive=false",
-            "intermediaries.azure.kyc0=0.4",
-            DUTY,
-        )
-    ).run()
-    in_force = [r["kyc"] for r in model.records]
     assert in_force[:5] == [0.4] * 5
     assert in_force[5:15] == [0.9] * 10
     assert in_force[15:] == [0.4] * 15
 
 
 def test_an_adaptive_intermediary_complies_by_raising_its_own_kyc():
-    own = _own_kyc("intermediaries.azure.kyc0=0.4", DUTY)
+    own, _ = _kyc_paths("intermediaries.azure.kyc0=0.4", DUTY)
     assert own[4] < 0.9 <= min(own[5:15])  # raised the month the duty comes in
     assert own[15] == own[16] == own[14]  # the rescission alone moves nothing
 
 
 def test_a_duty_above_the_intermediarys_highest_kyc_floors_only_the_kyc_in_force():
     bounds = ("intermediaries.azure.kyc_min=0.4", "intermediaries.azure.kyc_max=0.6")
-    own = _own_kyc("intermediaries.azure.kyc0=0.5", *bounds, DUTY)
+    own, in_force = _kyc_paths("intermediaries.azure.kyc0=0.5", *bounds, DUTY)
     assert max(own) <= 0.6 and min(own) >= 0.4  # its own KYC stays within its bounds
-    model = MarketModel(small_config("horizon=30", "intermediaries.azure.kyc0=0.5", *bounds, DUTY))
-    in_force = [r["kyc"] for r in model.run().records]
     assert in_force[5:15] == [0.9] * 10
 
 

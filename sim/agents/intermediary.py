@@ -17,8 +17,9 @@ class CloudIntermediary(mesa.Agent):
     after the developers' share minus fines minus the revenue it sees at risk from developer
     pressure, per dollar of customer budget (:mod:`sim.mechanisms.safeguards`). One
     safeguard (monitoring or KYC strictness) moves one step after two reviews at the same
-    levels; a move that did worse than the objective's trend over those two is undone. A safeguard set by a scenario event is pinned from then on, and
-    ``adaptive: false`` pins both. The KYC in force is never below the legal duty: an adaptive
+    levels; a move that did worse than the objective's trend over those two is undone. A
+    safeguard set by a scenario event is pinned from then on, and ``adaptive: false`` pins
+    both. The KYC in force is never below the legal duty: an adaptive
     intermediary complies by raising its own KYC to the duty (and keeps it after a rescission
     until a review finds lowering it pays); a pinned KYC stays where it was set, and the duty
     floors only the KYC in force (``max(kyc, duty)``, :meth:`sim.model.MarketModel._safeguards`).
@@ -69,11 +70,12 @@ class CloudIntermediary(mesa.Agent):
 
     def review_safeguards(self, month: int, kyc_duty: float) -> None:
         """Every ``adapt_every`` months, one hill-climb step on the mean objective since the last."""
+        lo, hi = self.bounds["kyc"]
+        floor = min(max(lo, kyc_duty), hi)  # the lowest own KYC the duty leaves, within bounds
         if self.adaptive and month > 0 and (month + 1) % self.adapt_every == 0:
             recent = self.objective_history[-self.adapt_every :]
             current = sum(recent) / len(recent)
-            lo, hi = self.bounds["kyc"]
-            bounds = [self.bounds["monitoring"], (min(max(lo, kyc_duty), hi), hi)]
+            bounds = [self.bounds["monitoring"], (floor, hi)]
             levels = self.climb.review(
                 [self.monitoring, self.kyc],
                 bounds,
@@ -84,4 +86,4 @@ class CloudIntermediary(mesa.Agent):
         elif not self.adaptive:
             self.climb.forget()
         if self.adaptive and "kyc" not in self.pinned:
-            self.kyc = max(self.kyc, min(kyc_duty, self.bounds["kyc"][1]))
+            self.kyc = max(self.kyc, floor)

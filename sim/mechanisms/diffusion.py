@@ -42,8 +42,8 @@ def domestic_absorption(
     """Samples the domestic providers absorb this month.
 
     ``dE_D = lamD * max(sum_i w_i E_i - E_D, 0)`` with ``w`` each customer's share of the
-    month-0 budgets: the ecosystem takes in a share of the budget-weighted stock it does not yet hold (open
-    releases, staff, partnerships). Smooth in every customer: restricting one harvester moves
+    month-0 budgets: the ecosystem takes in a share of the budget-weighted stock it does not
+    yet hold (open releases, staff, partnerships). Smooth in every customer: restricting one harvester moves
     it by that customer's weight, not all or nothing.
     """
     if stock.size == 0:
